@@ -89,7 +89,7 @@ export const clusterRoles = ['primary', 'trade', 'standby'] as const;
 export const clusterSchema = z.strictObject({
   region: name.describe('region (key of regions) the cluster lives in'),
   role: z.enum(clusterRoles).default('trade').describe('primary (owns payments) | trade | standby'),
-  endpoints: z.array(httpUrl).min(1).describe('ingress URLs, e.g. http://10.1.0.10:80'),
+  endpoints: z.array(httpUrl).min(1).max(30).describe('ingress URLs, e.g. http://10.1.0.10:80'),
   weight: z.number().int().min(0).max(10_000).default(100).describe('share among clusters of near-equal cost'),
   connectionsPerEndpoint: z.number().int().min(1).default(128).describe('keep-alive pool size per endpoint'),
   healthCheck: healthCheckSchema.prefault({}),
