@@ -1,0 +1,300 @@
+/**
+ * One client request forwarded upstream (SPEC §2.5-2.7): the attempts, their retry and failover, and
+ * the streaming of the answer. An Exchange is the per-request context that carries state between the
+ * phases; undici calls back into a small per-attempt handler so that late callbacks of an abandoned
+ * attempt can never touch the client's response.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import type { RuntimeCluster, RuntimeRoute } from '../config/runtime.ts';
+import type { ForwardDecision } from '../decision/decide.ts';
+import type { RetryBudget } from '../breakers/retry-budget.ts';
+import type { FleetSnapshot } from '../state/snapshot.ts';
+import type { GeoInfo } from '../geo/types.ts';
+import { classifyUpstreamError, type ErrorCode } from '../errors.ts';
+import { AttemptBody, hasRequestBody, PayloadTooLargeError } from './body.ts';
+import type { EndpointCursor } from './endpoints.ts';
+import { downstreamResponseHeaders } from './headers.ts';
+import type { PoolRegistry } from './pools.ts';
+import { sendError } from './respond.ts';
+import type { UpstreamSignals } from './signals.ts';
+
+/** What an exchange needs from the gateway; shared by all exchanges of one config generation. */
+export interface ExchangeDeps {
+  readonly pools: PoolRegistry;
+  readonly cursor: EndpointCursor;
+  readonly signals: UpstreamSignals;
+  retryBudget(route: RuntimeRoute): RetryBudget;
+  /** Called once per exchange when the client response is done (finished or broken). */
+  exchangeEnded(exchange: Exchange): void;
+}
+
+/** Who the client is, as resolved at the start of the request. */
+export interface ClientFacts {
+  readonly ip: string;
+  readonly geo: GeoInfo | undefined;
+}
+
+const retriableStatus = new Set([502, 503, 504]);
+const idempotentMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** A per-request forwarding context. Fields are public for the access log and metrics. */
+export class Exchange {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly route: RuntimeRoute;
+  readonly decision: ForwardDecision;
+  readonly client: ClientFacts;
+  readonly requestId: string;
+  readonly startedAtNs: bigint;
+  readonly upstreamHeaders: string[];
+  /** The cluster of the current (or last) attempt; what `x-switchyard-cluster` names. */
+  cluster: RuntimeCluster;
+  /** Upstream status forwarded to the client, or the gateway's own error code. */
+  status = 0;
+  errorCode: ErrorCode | undefined;
+  /** Cross-cluster retries taken. */
+  retries = 0;
+  attempts = 0;
+  upstreamMs = 0;
+  bytesOut = 0;
+  bodyBytes = 0;
+
+  private readonly deps: ExchangeDeps;
+  private readonly snapshot: FleetSnapshot;
+  private readonly fallbacks: readonly RuntimeCluster[];
+  private readonly idempotent: boolean;
+  private readonly withBody: boolean;
+  private readonly bodyLimit: number;
+  private fallbackIndex = 0;
+  private triedEndpoints = 0;
+  private endpoint = -1;
+  private attemptStartedAt = 0;
+  private body: AttemptBody | null = null;
+  private current: AttemptHandler | null = null;
+  private anyWritten = false;
+  private lastWrittenFailure: ErrorCode | undefined;
+  private totalTimer: NodeJS.Timeout | undefined;
+  private done = false;
+
+  constructor(req: IncomingMessage, res: ServerResponse, decision: ForwardDecision, client: ClientFacts, requestId: string,
+    upstreamHeaders: string[], snapshot: FleetSnapshot, deps: ExchangeDeps) {
+    this.req = req;
+    this.res = res;
+    this.decision = decision;
+    this.client = client;
+    this.route = decision.route;
+    this.cluster = decision.cluster;
+    this.fallbacks = decision.fallbacks;
+    this.requestId = requestId;
+    this.upstreamHeaders = upstreamHeaders;
+    this.snapshot = snapshot;
+    this.deps = deps;
+    this.startedAtNs = process.hrtime.bigint();
+    const retry = decision.route.config.retry;
+    this.idempotent = idempotentMethods.has(req.method!)
+      || (retry.idempotencyKey && req.headers['idempotency-key'] !== undefined);
+    this.withBody = hasRequestBody(req);
+    this.bodyLimit = decision.route.config.maxBodyBytes ?? Infinity;
+  }
+
+  /** Starts the first attempt; the response is written by the attempt handlers from here on. */
+  start(): void {
+    this.res.once('close', () => this.onClientClose());
+    const declared = Number(this.req.headers['content-length']);
+    if (declared > this.bodyLimit) return this.fail('payload_too_large', true);
+    this.totalTimer = setTimeout(onTotalTimeout, this.cluster.config.timeouts.totalMs, this);
+    this.deps.retryBudget(this.route).recordRequest(Date.now());
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    const pools = this.deps.pools.pools(this.cluster);
+    const endpoint = this.deps.cursor.pick(this.cluster, this.snapshot.clusters.get(this.cluster.name), this.triedEndpoints,
+      (i) => this.deps.signals.isEjected(this.cluster, i));
+    if (endpoint === -1) return this.failover('connect');
+    this.endpoint = endpoint;
+    this.triedEndpoints |= 1 << endpoint;
+    this.attempts++;
+    this.body = this.withBody ? new AttemptBody(this.req, this.bodyLimit) : null;
+    const handler = new AttemptHandler(this);
+    this.current = handler;
+    this.attemptStartedAt = performance.now();
+    this.deps.signals.attemptStarted(this.cluster, endpoint);
+    const { timeouts } = this.cluster.config;
+    pools[endpoint].dispatch({
+      path: this.req.url!,
+      method: this.req.method!,
+      headers: this.upstreamHeaders,
+      body: this.body,
+      headersTimeout: timeouts.headersMs,
+      bodyTimeout: timeouts.totalMs,
+    }, handler);
+  }
+
+  /** Upstream answered with status and headers. Returns false when the attempt is abandoned. */
+  onHeaders(handler: AttemptHandler, statusCode: number, headers: Record<string, string | string[] | undefined>): boolean {
+    if (handler !== this.current || this.done) return false;
+    this.upstreamMs = performance.now() - this.attemptStartedAt;
+    const failed = statusCode >= 500;
+    if (retriableStatus.has(statusCode) && this.mayRetryAfterWrite()) {
+      this.endAttempt('failure');
+      this.anyWritten = true;
+      this.lastWrittenFailure = statusCode === 504 ? 'upstream_timeout' : 'upstream_error';
+      this.failover('written');
+      return false;
+    }
+    this.endAttempt(failed ? 'failure' : 'success');
+    this.status = statusCode;
+    this.res.writeHead(statusCode, downstreamResponseHeaders(headers, this.cluster.name, this.route.name, this.requestId));
+    return true;
+  }
+
+  /** A chunk of the upstream body. Returns false when the client cannot take more yet. */
+  onData(handler: AttemptHandler, chunk: Buffer): boolean {
+    if (handler !== this.current) return true;
+    this.bytesOut += chunk.length;
+    return this.res.write(chunk);
+  }
+
+  onEnd(handler: AttemptHandler): void {
+    if (handler !== this.current) return;
+    this.current = null;
+    this.res.end();
+  }
+
+  /** The attempt failed: before headers (maybe retry) or mid-body (cut the client response). */
+  onError(handler: AttemptHandler, err: Error): void {
+    if (handler !== this.current) return;
+    this.current = null;
+    if (this.done) return;
+    if (this.res.headersSent) {
+      this.endAttempt('failure');
+      this.res.destroy(err);
+      return;
+    }
+    if (err instanceof PayloadTooLargeError) {
+      this.endAttempt('cancelled');
+      return this.fail('payload_too_large', true);
+    }
+    this.upstreamMs = performance.now() - this.attemptStartedAt;
+    this.endAttempt('failure');
+    const kind = classifyUpstreamError(err);
+    const bodyUntouched = this.body === null || !this.body.started;
+    if (kind === 'connect' && bodyUntouched) return this.retryEndpointOrFailover();
+    this.anyWritten = true;
+    this.lastWrittenFailure = kind === 'timeout' ? 'upstream_timeout' : 'upstream_error';
+    if (this.mayRetryAfterWrite()) return this.failover('written');
+    this.fail(this.lastWrittenFailure, !bodyUntouched);
+  }
+
+  /** Connection refused: another endpoint of the same cluster first; nothing reached any server. */
+  private retryEndpointOrFailover(): void {
+    if (this.triedEndpoints !== (2 ** this.cluster.endpoints.length) - 1) return this.dispatch();
+    this.failover('connect');
+  }
+
+  /** Moves to the next-best cluster when the route, the method and the budget allow it. */
+  private failover(after: 'connect' | 'written'): void {
+    const next = this.fallbacks[this.fallbackIndex];
+    const allowed = next !== undefined && this.retries < this.route.config.retry.attempts
+      && (after === 'connect' || this.idempotent)
+      && this.deps.retryBudget(this.route).tryAcquire(Date.now());
+    if (!allowed) {
+      if (this.anyWritten) return this.fail(this.lastWrittenFailure ?? 'upstream_error', false);
+      return this.fail(this.route.pin !== undefined ? 'pinned_cluster_unavailable' : 'no_healthy_cluster', false);
+    }
+    this.fallbackIndex++;
+    this.retries++;
+    this.cluster = next;
+    this.triedEndpoints = 0;
+    this.dispatch();
+  }
+
+  private mayRetryAfterWrite(): boolean {
+    return this.idempotent && (this.body === null || !this.body.started)
+      && this.fallbacks[this.fallbackIndex] !== undefined && this.retries < this.route.config.retry.attempts;
+  }
+
+  private endAttempt(outcome: 'success' | 'failure' | 'cancelled'): void {
+    this.deps.signals.attemptEnded(this.cluster, this.endpoint, performance.now() - this.attemptStartedAt, outcome);
+  }
+
+  /** Answers with a gateway error and stops; `close` when the client's body was left unread. */
+  fail(code: ErrorCode, close: boolean): void {
+    this.errorCode = code;
+    this.current = null;
+    const retryAfterSeconds = code === 'pinned_cluster_unavailable' ? this.route.config.onUnavailable.retryAfterSeconds : undefined;
+    sendError(this.res, { code, requestId: this.requestId, route: this.route.name, retryAfterSeconds, close: close || this.withBody });
+  }
+
+  /** Total timeout: abandon the attempt; 504 if nothing was sent to the client yet. */
+  onTotalTimeout(): void {
+    if (this.done) return;
+    const handler = this.current;
+    this.current = null;
+    handler?.abort(new Error('total timeout'));
+    if (handler !== null) this.endAttempt('failure');
+    if (this.res.headersSent) this.res.destroy();
+    else this.fail('upstream_timeout', this.withBody);
+  }
+
+  private onClientClose(): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.totalTimer);
+    const handler = this.current;
+    this.current = null;
+    if (handler !== null) {
+      handler.abort(new Error('client closed'));
+      this.endAttempt('cancelled');
+    }
+    if (this.status === 0 && this.errorCode === undefined) this.status = 499;
+    this.deps.exchangeEnded(this);
+  }
+}
+
+function onTotalTimeout(exchange: Exchange): void {
+  exchange.onTotalTimeout();
+}
+
+/** undici's handler for one attempt; forwards to the exchange unless the attempt was abandoned. */
+class AttemptHandler implements Dispatcher.DispatchHandler {
+  private readonly exchange: Exchange;
+  private controller: Dispatcher.DispatchController | null = null;
+  private abortReason: Error | null = null;
+
+  constructor(exchange: Exchange) {
+    this.exchange = exchange;
+  }
+
+  abort(reason: Error): void {
+    if (this.controller !== null) this.controller.abort(reason);
+    else this.abortReason = reason;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.abortReason !== null) controller.abort(this.abortReason);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number,
+    headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return;
+    if (!this.exchange.onHeaders(this, statusCode, headers)) controller.abort(new Error('attempt abandoned'));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.exchange.onData(this, chunk)) return;
+    controller.pause();
+    this.exchange.res.once('drain', () => controller.resume());
+  }
+
+  onResponseEnd(): void {
+    this.exchange.onEnd(this);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.exchange.onError(this, err);
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The traffic path, phase by phase (SPEC §2): client address → geo → decision → forward → respond →
+ * observe. Holds the current runtime config by one reference; a reload swaps it and requests already
+ * in flight keep the generation they started with.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { RuntimeConfig, RuntimeRoute } from '../config/runtime.ts';
+import { decide, type Decision, type DecisionRequest } from '../decision/decide.ts';
+import type { GeoInfo, GeoLookup } from '../geo/types.ts';
+import { resolveClientAddress, type TrustedProxies } from '../ingress/client-address.ts';
+import type { BreakerView, FleetSnapshot } from '../state/snapshot.ts';
+import { RetryBudget } from '../breakers/retry-budget.ts';
+import { EndpointCursor } from './endpoints.ts';
+import { Exchange, type ExchangeDeps } from './exchange.ts';
+import { isSaneRequestId, upstreamRequestHeaders } from './headers.ts';
+import { PoolRegistry } from './pools.ts';
+import { sendError } from './respond.ts';
+import type { UpstreamSignals } from './signals.ts';
+
+/** What the gateway reads from the rest of the process; all synchronous. */
+export interface GatewayDeps {
+  readonly geo: GeoLookup;
+  snapshot(): FleetSnapshot;
+  readonly breakers: BreakerView;
+  readonly signals: UpstreamSignals;
+  /** Sees every request once it is done: forwarded, rejected or broken (metrics, access log). */
+  readonly observer: RequestObserver;
+  /** Handles `spool` decisions (pinned route, cluster unavailable); answers 503 when absent. */
+  readonly spool?: (req: IncomingMessage, res: ServerResponse, decision: Decision & { action: 'spool' }, requestId: string) => void;
+}
+
+/** A finished request as metrics and the access log see it. */
+export interface RequestRecord {
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+  readonly route: string | undefined;
+  readonly cluster: string | undefined;
+  readonly status: number;
+  readonly errorCode: string | undefined;
+  readonly clientIp: string;
+  readonly geo: GeoInfo | undefined;
+  readonly durationMs: number;
+  readonly upstreamMs: number | undefined;
+  readonly retries: number;
+  readonly attempts: number;
+  readonly bytesOut: number;
+  readonly decisionReason: string;
+  readonly panic: boolean;
+}
+
+export interface RequestObserver {
+  requestEnded(record: RequestRecord, exchange: Exchange | undefined): void;
+}
+
+/** The proxy: one instance per process, reconfigured in place on reload. */
+export class Gateway implements ExchangeDeps {
+  readonly pools = new PoolRegistry();
+  readonly cursor = new EndpointCursor();
+  readonly signals: UpstreamSignals;
+  inflight = 0;
+  private runtime!: RuntimeConfig;
+  private budgets = new Map<string, RetryBudget>();
+  private readonly deps: GatewayDeps;
+
+  constructor(runtime: RuntimeConfig, deps: GatewayDeps) {
+    this.deps = deps;
+    this.signals = deps.signals;
+    this.apply(runtime);
+  }
+
+  /** Swaps in a new runtime config; pools and budgets of unchanged clusters and routes carry over. */
+  apply(runtime: RuntimeConfig): void {
+    this.pools.sync(runtime);
+    this.cursor.reset(runtime.clusters.length);
+    const budgets = new Map<string, RetryBudget>();
+    for (const route of runtime.routes) {
+      budgets.set(route.name, this.budgets.get(route.name) ?? new RetryBudget(route.config.retry.budgetPercent));
+    }
+    this.budgets = budgets;
+    this.runtime = runtime;
+  }
+
+  current(): RuntimeConfig {
+    return this.runtime;
+  }
+
+  retryBudget(route: RuntimeRoute): RetryBudget {
+    let budget = this.budgets.get(route.name);
+    if (budget === undefined) this.budgets.set(route.name, budget = new RetryBudget(route.config.retry.budgetPercent));
+    return budget;
+  }
+
+  /** Entry point for every traffic request. */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const runtime = this.runtime;
+    const requestId = isSaneRequestId(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
+    const startedAt = performance.now();
+    const peer = normalisePeer(req.socket.remoteAddress);
+    const trusted: TrustedProxies = runtime.trustedProxies;
+    const clientIp = resolveClientAddress(peer, req.headers['x-forwarded-for'], trusted);
+    if (this.inflight >= runtime.config.limits.maxInflight) {
+      sendError(res, { code: 'overloaded', requestId, retryAfterSeconds: 1 });
+      return this.observeLocal(req, res, requestId, clientIp, undefined, startedAt, 'overloaded', undefined);
+    }
+    const geo = this.deps.geo.lookup(clientIp);
+    const snapshot = this.deps.snapshot();
+    const decision = decide(decisionRequest(req, clientIp, geo), {
+      runtime, snapshot, breakers: this.deps.breakers, nowMs: Date.now(), random: Math.random,
+    });
+    if (decision.action === 'reject') {
+      sendError(res, { code: decision.error, requestId, route: decision.route?.name, retryAfterSeconds: decision.retryAfterSeconds,
+        close: req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined });
+      return this.observeLocal(req, res, requestId, clientIp, geo, startedAt, decision.error, decision);
+    }
+    if (decision.action === 'spool') {
+      if (this.deps.spool !== undefined) return this.deps.spool(req, res, decision, requestId);
+      sendError(res, { code: 'pinned_cluster_unavailable', requestId, route: decision.route.name,
+        retryAfterSeconds: decision.route.config.onUnavailable.retryAfterSeconds, close: true });
+      return this.observeLocal(req, res, requestId, clientIp, geo, startedAt, 'pinned_cluster_unavailable', decision);
+    }
+    const headers = upstreamRequestHeaders(req.rawHeaders, { peer, peerTrusted: trusted.has(peer), requestId, geo });
+    const exchange = new Exchange(req, res, decision, { ip: clientIp, geo }, requestId, headers, snapshot, this);
+    this.inflight++;
+    exchange.start();
+  }
+
+  /** ExchangeDeps: an exchange finished. */
+  exchangeEnded(exchange: Exchange): void {
+    this.inflight--;
+    const { decision, client } = exchange;
+    this.deps.observer.requestEnded({
+      requestId: exchange.requestId,
+      method: exchange.req.method!,
+      path: exchange.req.url!,
+      route: exchange.route.name,
+      cluster: exchange.errorCode === undefined ? exchange.cluster.name : undefined,
+      status: exchange.res.statusCode,
+      errorCode: exchange.errorCode,
+      clientIp: client.ip,
+      geo: client.geo,
+      durationMs: Number(process.hrtime.bigint() - exchange.startedAtNs) / 1e6,
+      upstreamMs: exchange.attempts > 0 ? exchange.upstreamMs : undefined,
+      retries: exchange.retries,
+      attempts: exchange.attempts,
+      bytesOut: exchange.bytesOut,
+      decisionReason: decision.reason,
+      panic: decision.panic,
+    }, exchange);
+  }
+
+  private observeLocal(req: IncomingMessage, res: ServerResponse, requestId: string, clientIp: string, geo: GeoInfo | undefined,
+    startedAt: number, errorCode: string, decision: Decision | undefined): void {
+    this.deps.observer.requestEnded({
+      requestId, method: req.method!, path: req.url!, route: decision?.route?.name, cluster: undefined,
+      status: res.statusCode, errorCode, clientIp, geo, durationMs: performance.now() - startedAt, upstreamMs: undefined,
+      retries: 0, attempts: 0, bytesOut: 0, decisionReason: decision?.reason ?? errorCode, panic: decision?.panic ?? false,
+    }, undefined);
+  }
+
+  /** Closes every upstream pool, waiting for in-flight requests. */
+  async close(): Promise<void> {
+    await this.pools.close();
+  }
+}
+
+function decisionRequest(req: IncomingMessage, clientIp: string, geo: GeoInfo | undefined): DecisionRequest {
+  return {
+    method: req.method!,
+    host: req.headers.host,
+    path: pathOf(req.url!),
+    headers: req.headers,
+    clientIp,
+    geo,
+    clientKey: clientIp,
+  };
+}
+
+/** The path without the query: routes match on paths only. */
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+function normalisePeer(address: string | undefined): string {
+  if (address === undefined) return '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}

@@ -1,0 +1,34 @@
+/**
+ * Answers the gateway gives by itself (SPEC §2.7): JSON `{error, message, requestId}` with the
+ * catalogue's status, plus the route and cluster headers so every response says who answered.
+ */
+import type { ServerResponse } from 'node:http';
+import { errorCatalogue, renderErrorBody, type ErrorCode } from '../errors.ts';
+
+export interface ErrorAnswer {
+  readonly code: ErrorCode;
+  readonly requestId: string;
+  readonly route?: string;
+  readonly retryAfterSeconds?: number;
+  /** Close the client connection afterwards (the request body was not read to its end). */
+  readonly close?: boolean;
+  readonly message?: string;
+}
+
+/** Writes a gateway error; does nothing if the response already started. */
+export function sendError(res: ServerResponse, answer: ErrorAnswer): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = renderErrorBody(answer.code, answer.requestId, answer.message);
+  const headers: string[] = [
+    'content-type', 'application/json; charset=utf-8',
+    'content-length', String(Buffer.byteLength(body)),
+    'cache-control', 'no-store',
+    'x-request-id', answer.requestId,
+    'x-switchyard-cluster', 'none',
+  ];
+  if (answer.route !== undefined) headers.push('x-switchyard-route', answer.route);
+  if (answer.retryAfterSeconds !== undefined) headers.push('retry-after', String(answer.retryAfterSeconds));
+  if (answer.close === true) headers.push('connection', 'close');
+  res.writeHead(errorCatalogue[answer.code].status, headers);
+  res.end(body);
+}
