@@ -27,6 +27,7 @@ export interface InterpolationResult {
 const reference = /\$\$\{|\$\{([^}]*)\}|\$\{/g;
 const variableName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const wholeReference = /^\$\{[^}]*\}$/;
+const unterminated = 'unterminated "${": close it with "}", or write "$${" for a literal "${"';
 
 /**
  * Replaces every `${VAR}` / `${VAR:-default}` in the document's string scalars, in place. A scalar
@@ -42,46 +43,35 @@ export function interpolateDocument(doc: Document, env: ConfigEnv): Interpolatio
 function interpolateScalar(scalar: Scalar, path: ConfigPath, env: ConfigEnv, result: InterpolationResult): void {
   const source = scalar.value;
   if (typeof source !== 'string' || !source.includes('$')) return;
-  const failed: string[] = [];
+  const problems: string[] = [];
   const text = source.replace(reference, (match: string, body: string | undefined) => {
     if (match === '$${') return '${';
-    if (body === undefined) {
-      failed.push(match);
-      result.issues.push({ path, message: 'unterminated "${": close it with "}", or write "$${" for a literal "${"' });
-      return '';
-    }
-    return substitute(body, env, failed, path, result) ?? '';
+    const substitution = body === undefined ? { problem: unterminated } : substitute(body, env);
+    if ('problem' in substitution) problems.push(substitution.problem);
+    return 'value' in substitution ? substitution.value : match;
   });
   // A scalar with a bad reference keeps its text; its issue already fails the load.
-  if (failed.length > 0) return;
+  if (problems.length > 0) {
+    for (const message of problems) result.issues.push({ path, message });
+    return;
+  }
   const coerced = wholeReference.test(source) ? readScalar(text) : text;
   scalar.value = coerced;
   if (coerced !== text) result.coerced.push({ path, text });
 }
 
-/** The value of one `${...}` body, or undefined (with an issue) when it cannot be given one. */
-function substitute(
-  body: string,
-  env: ConfigEnv,
-  failed: string[],
-  path: ConfigPath,
-  result: InterpolationResult,
-): string | undefined {
+/** The value of one `${...}` body, or why it has none. */
+function substitute(body: string, env: ConfigEnv): { value: string } | { problem: string } {
   const separator = body.indexOf(':-');
   const name = separator === -1 ? body : body.slice(0, separator);
   if (!variableName.test(name)) {
-    failed.push(name);
-    result.issues.push({ path, message: `invalid variable reference "\${${body}}": expected \${NAME} or \${NAME:-default}` });
-    return undefined;
+    return { problem: `invalid variable reference "\${${body}}": expected \${NAME} or \${NAME:-default}` };
   }
   const value = env[name];
   // Like the shell's `:-`, the default also covers a variable that is set but empty.
-  if (separator !== -1 && (value === undefined || value === '')) return body.slice(separator + 2);
-  if (value === undefined) {
-    failed.push(name);
-    result.issues.push({ path, message: `environment variable ${name} is not set (write \${${name}:-default} to give it a default)` });
-  }
-  return value;
+  if (separator !== -1 && (value === undefined || value === '')) return { value: body.slice(separator + 2) };
+  if (value === undefined) return { problem: `environment variable ${name} is not set (write \${${name}:-default} to give it a default)` };
+  return { value };
 }
 
 /** Reads substituted text as a YAML scalar; only numbers, booleans and null replace the text. */
