@@ -2,7 +2,7 @@
  * Refreshes the configuration reference embedded in README.md, between the config-reference markers,
  * from the schema: `node src/config/write-reference.ts`. A test fails while the two differ.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { renderConfigReference } from './reference.ts';
 
@@ -21,6 +21,10 @@ export function replaceReferenceBlock(readme: string, reference: string): string
 
 function main(): number {
   const readmePath = fileURLToPath(new URL('../../README.md', import.meta.url));
+  if (!existsSync(readmePath)) {
+    process.stderr.write(`${readmePath}: not found\n`);
+    return 1;
+  }
   const updated = replaceReferenceBlock(readFileSync(readmePath, 'utf8'), renderConfigReference());
   if (updated === undefined) {
     process.stderr.write(`${readmePath}: no ${referenceStart} ... ${referenceEnd} block to fill\n`);
