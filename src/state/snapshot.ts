@@ -7,6 +7,13 @@
 /** Breaker state as SPEC §7 exports it: 0 closed, 1 half-open, 2 open. */
 export type BreakerState = 'closed' | 'half-open' | 'open';
 
+/** Fleet health of one endpoint of a cluster, by the same quorum rule as the cluster (SPEC §4). */
+export interface EndpointView {
+  readonly url: string;
+  /** undefined: no fresh probe verdict anywhere in the fleet (treated as healthy). */
+  readonly healthy: boolean | undefined;
+}
+
 /** What the fleet knows of one cluster. */
 export interface ClusterView {
   /** Fleet health by quorum of fresh reports; this instance's view without reports; undefined with no view at all. */
@@ -26,6 +33,11 @@ export interface ClusterView {
    * open on this instance). 0 means "since before we started": no failback hold applies.
    */
   readonly availableSinceMs: number;
+  /**
+   * Per-endpoint fleet health, in config order (index i is the cluster's endpoints[i]), so the proxy can
+   * skip endpoints the fleet sees unhealthy. Absent in hand-built views: every endpoint counts as healthy.
+   */
+  readonly endpoints?: readonly EndpointView[];
 }
 
 /** A fleet-wide dial override set through the admin API (SPEC §5). */
