@@ -1,0 +1,132 @@
+/**
+ * The results table (markdown) and the README block it is published in. Medians over rounds; the
+ * spread is min–max; ratios compare medians of the same profile from the same run.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { RunResult } from './load.ts';
+import type { Profile } from './profiles.ts';
+import { TARGET_LABELS, type TargetId, type UnavailableTarget } from './targets.ts';
+
+/** One target × profile cell of the run: every round's result and the proxy's CPU use. */
+export interface Measurement {
+  readonly runs: RunResult[];
+  /** Percent of one core used by the target's processes during each run (none for direct). */
+  readonly cpuPercents: number[];
+}
+
+/** Everything the table is made of. */
+export interface TableInput {
+  readonly profiles: readonly Profile[];
+  readonly targets: readonly TargetId[];
+  readonly unavailable: readonly UnavailableTarget[];
+  readonly measurement: (profile: Profile, target: TargetId) => Measurement | undefined;
+  /** Direct at the rate `target` was driven at in the fixed-rate profile. */
+  readonly directAtRateOf: (target: TargetId) => Measurement | undefined;
+}
+
+/** Where a run happened, printed under the table and into the README. */
+export interface RunFacts {
+  readonly date: string;
+  readonly node: string;
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly placement: string;
+  readonly method: string;
+  readonly notes: readonly string[];
+}
+
+const REFERENCES: readonly TargetId[] = ['direct', 'fastify-http-proxy', 'bare', 'nginx'];
+const START_MARKER = '<!-- bench:start -->';
+const END_MARKER = '<!-- bench:end -->';
+const REASON_CHARS = 160;
+const NONE = '—';
+
+/** The middle value (mean of the two middle ones for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+const rate = (measurement: Measurement) => median(measurement.runs.map((run) => run.requestsPerSecond));
+const p50 = (measurement: Measurement) => median(measurement.runs.map((run) => run.p50Ms));
+const p99 = (measurement: Measurement) => median(measurement.runs.map((run) => run.p99Ms));
+
+const integer = (value: number) => (Number.isNaN(value) ? NONE : Math.round(value).toLocaleString('en-US'));
+const ms = (value: number) => (Number.isNaN(value) ? NONE : value.toFixed(2));
+const signedMs = (value: number) => (Number.isNaN(value) ? NONE : `${value >= 0 ? '+' : ''}${value.toFixed(2)}`);
+const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+function spread(measurement: Measurement): string {
+  const rates = measurement.runs.map((run) => run.requestsPerSecond);
+  const failures = measurement.runs.reduce((sum, run) => sum + run.failures, 0);
+  const range = `${integer(Math.min(...rates))}–${integer(Math.max(...rates))}`;
+  return failures > 0 ? `${range} ⚠ ${integer(failures)} failed` : range;
+}
+
+function ratios(input: TableInput, profile: Profile, own: Measurement): string[] {
+  return REFERENCES.map((reference) => {
+    const other = profile.id === 'rate' ? undefined : input.measurement(profile, reference);
+    return other === undefined ? NONE : (rate(own) / rate(other)).toFixed(2);
+  });
+}
+
+function added(input: TableInput, profile: Profile, target: TargetId, own: Measurement): string {
+  if (profile.id !== 'rate') return NONE;
+  const direct = target === 'direct' ? own : input.directAtRateOf(target);
+  if (direct === undefined) return NONE;
+  return `${signedMs(p50(own) - p50(direct))} / ${signedMs(p99(own) - p99(direct))}`;
+}
+
+function row(input: TableInput, profile: Profile, target: TargetId, own: Measurement): string[] {
+  const cpu = own.cpuPercents.length === 0 ? NONE : `${Math.round(median(own.cpuPercents))} %`;
+  return [
+    TARGET_LABELS[target], profile.label, integer(rate(own)), spread(own), ms(p50(own)), ms(p99(own)),
+    ...ratios(input, profile, own), added(input, profile, target, own), cpu,
+  ];
+}
+
+/** The markdown table: target × profile rows, then one row per target that could not run. */
+export function renderTable(input: TableInput): string {
+  const header = [
+    'target', 'profile', 'req/s (median)', 'spread (min–max)', 'p50 ms', 'p99 ms', '× direct',
+    '× @fastify/http-proxy', '× bare', '× nginx', 'added p50 / p99 ms', 'proxy CPU',
+  ];
+  const lines = [header, header.map(() => '---')];
+  for (const profile of input.profiles) {
+    for (const target of input.targets) {
+      const own = input.measurement(profile, target);
+      if (own !== undefined && own.runs.length > 0) lines.push(row(input, profile, target, own));
+    }
+  }
+  for (const { id, reason } of input.unavailable) {
+    const shortReason = reason.length > REASON_CHARS ? `${reason.slice(0, REASON_CHARS)}…` : reason;
+    lines.push([TARGET_LABELS[id], 'all', `not measured: ${shortReason}`, ...header.slice(3).map(() => NONE)]);
+  }
+  return lines.map((cells) => `| ${cells.map(cell).join(' | ')} |`).join('\n');
+}
+
+/** The table with the facts of the run around it: what goes to stdout and into the README. */
+export function renderReport(table: string, facts: RunFacts): string {
+  const about = `Measured ${facts.date} · Node ${facts.node} · ${facts.cpuModel} · ${facts.cores} cores · ${facts.placement}. ` +
+    `${facts.method}`;
+  return [about, '', table, '', ...facts.notes.map((note) => `- ${note}`)].join('\n');
+}
+
+/**
+ * Replaces the README block between the bench markers (appending the markers at the end when absent).
+ * Returns false, writing nothing, when the README does not exist.
+ */
+export function writeReadmeBlock(readmePath: string, report: string): boolean {
+  if (!existsSync(readmePath)) return false;
+  const readme = readFileSync(readmePath, 'utf8');
+  const block = `${START_MARKER}\n${report}\n${END_MARKER}`;
+  const start = readme.indexOf(START_MARKER);
+  const end = readme.indexOf(END_MARKER, start);
+  const next = start !== -1 && end !== -1
+    ? `${readme.slice(0, start)}${block}${readme.slice(end + END_MARKER.length)}`
+    : `${readme}${readme.endsWith('\n') || readme === '' ? '' : '\n'}\n${block}\n`;
+  writeFileSync(readmePath, next);
+  return true;
+}
