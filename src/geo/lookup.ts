@@ -20,12 +20,6 @@ export interface GeoStats {
   error: number;
 }
 
-/** Options of a `GeoResolver`. */
-export interface GeoResolverOptions {
-  /** Entries kept in the LRU cache (config `geo.cacheSize`); 0 disables the cache. */
-  readonly cacheSize: number;
-}
-
 /** Cached in place of "no geo", because an LRU cache cannot hold `undefined`. */
 const NO_GEO: GeoInfo = Object.freeze({});
 
@@ -67,9 +61,10 @@ export class GeoResolver implements GeoLookup {
   #reader: GeoReader;
   readonly #cache: LRUCache<string, GeoInfo> | undefined;
 
-  constructor(reader: GeoReader, options: GeoResolverOptions) {
+  /** `cacheSize`: entries kept in the LRU cache (config `geo.cacheSize`); 0 disables the cache. */
+  constructor(reader: GeoReader, cacheSize: number) {
     this.#reader = reader;
-    this.#cache = options.cacheSize > 0 ? new LRUCache({ max: options.cacheSize }) : undefined;
+    this.#cache = cacheSize > 0 ? new LRUCache({ max: cacheSize }) : undefined;
   }
 
   /** The location of `ip`, or undefined for private, reserved, invalid or unknown addresses. Never throws. */

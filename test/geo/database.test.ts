@@ -25,7 +25,7 @@ async function temporaryDirectory(t: TestContext): Promise<string> {
 
 /** A resolver on `path` with a watcher whose callbacks can be awaited one at a time. */
 async function watchedResolver(t: TestContext, path: string) {
-  const resolver = new GeoResolver(await openGeoDatabase(path), { cacheSize: 0 });
+  const resolver = new GeoResolver(await openGeoDatabase(path), 0);
   const waiting: { resolve: (event: Error | GeoReloadInfo) => void }[] = [];
   const events: (Error | GeoReloadInfo)[] = [];
   const deliver = (event: Error | GeoReloadInfo) => {

@@ -47,26 +47,26 @@ describe('GeoResolver with the GeoLite2 City database (SPEC §2.2)', () => {
 
   for (const [place, ip, expected] of cityCases) {
     it(`resolves ${ip} (${place})`, () => {
-      assert.deepEqual(new GeoResolver(city, { cacheSize: 10 }).lookup(ip), expected);
+      assert.deepEqual(new GeoResolver(city, 10).lookup(ip), expected);
     });
   }
 
   for (const ip of noGeoAddresses) {
     it(`has no geo for the private or reserved address ${ip}`, () => {
-      const resolver = new GeoResolver(city, { cacheSize: 10 });
+      const resolver = new GeoResolver(city, 10);
       assert.equal(resolver.lookup(ip), undefined);
       assert.equal(resolver.stats.none, 1);
     });
   }
 
   it('resolves the country without subdivision or location from a Country database', async () => {
-    const resolver = new GeoResolver(await openGeoDatabase(COUNTRY_DATABASE), { cacheSize: 10 });
+    const resolver = new GeoResolver(await openGeoDatabase(COUNTRY_DATABASE), 10);
     assert.deepEqual(resolver.lookup('202.96.128.86'), { continent: 'AS', country: 'CN' });
     assert.deepEqual(resolver.lookup('2a00:1450:4009::1'), { continent: 'EU', country: 'GB' });
   });
 
   it('forgets cached answers when the database is swapped', async () => {
-    const resolver = new GeoResolver(city, { cacheSize: 10 });
+    const resolver = new GeoResolver(city, 10);
     assert.equal(resolver.lookup('223.5.5.5')?.subdivision, 'CN-ZJ');
     resolver.swap(await openGeoDatabase(COUNTRY_DATABASE));
     assert.equal(resolver.cacheSize, 0);
@@ -77,14 +77,14 @@ describe('GeoResolver with the GeoLite2 City database (SPEC §2.2)', () => {
 describe('GeoResolver', () => {
   it('answers private addresses without asking the database', () => {
     const reader = fakeReader();
-    const resolver = new GeoResolver(reader, { cacheSize: 0 });
+    const resolver = new GeoResolver(reader, 0);
     for (const ip of noGeoAddresses) assert.equal(resolver.lookup(ip), undefined);
     assert.deepEqual(reader.asked, []);
   });
 
   it('answers invalid strings with no geo, without asking the database or caching them', () => {
     const reader = fakeReader();
-    const resolver = new GeoResolver(reader, { cacheSize: 10 });
+    const resolver = new GeoResolver(reader, 10);
     for (const ip of ['', 'unknown', '1.2.3', '1.2.3.4:80', '999.1.1.1', 'x'.repeat(10_000)]) {
       assert.equal(resolver.lookup(ip), undefined);
     }
@@ -96,13 +96,13 @@ describe('GeoResolver', () => {
   it('falls back to the registered country when the country is missing', () => {
     const resolver = new GeoResolver(fakeReader({
       '192.0.1.1': { registered_country: { geoname_id: 1, iso_code: 'NL', names: { en: 'Netherlands' } } },
-    }), { cacheSize: 0 });
+    }), 0);
     assert.deepEqual(resolver.lookup('192.0.1.1'), { country: 'NL' });
   });
 
   it('counts cache hits, database finds and misses, each lookup once', () => {
     const reader = fakeReader({ '1.1.1.1': { country: { geoname_id: 1, iso_code: 'AU', names: { en: 'Australia' } } } });
-    const resolver = new GeoResolver(reader, { cacheSize: 10 });
+    const resolver = new GeoResolver(reader, 10);
     resolver.lookup('1.1.1.1');
     resolver.lookup('1.1.1.1');
     resolver.lookup('9.9.9.9');
@@ -115,7 +115,7 @@ describe('GeoResolver', () => {
 
   it('asks the database every time when the cache is disabled', () => {
     const reader = fakeReader();
-    const resolver = new GeoResolver(reader, { cacheSize: 0 });
+    const resolver = new GeoResolver(reader, 0);
     resolver.lookup('9.9.9.9');
     resolver.lookup('9.9.9.9');
     assert.equal(reader.asked.length, 2);
@@ -124,7 +124,7 @@ describe('GeoResolver', () => {
 
   it('keeps at most cacheSize entries, evicting the least recently used', () => {
     const reader = fakeReader();
-    const resolver = new GeoResolver(reader, { cacheSize: 3 });
+    const resolver = new GeoResolver(reader, 3);
     for (let i = 1; i <= 100; i++) resolver.lookup(`9.9.9.${i}`);
     assert.equal(resolver.cacheSize, 3);
     resolver.lookup('9.9.9.100');
@@ -134,7 +134,7 @@ describe('GeoResolver', () => {
   });
 
   it('counts a reader that throws as an error and answers no geo', () => {
-    const resolver = new GeoResolver({ get: () => { throw new Error('corrupt record'); } }, { cacheSize: 10 });
+    const resolver = new GeoResolver({ get: () => { throw new Error('corrupt record'); } }, 10);
     assert.equal(resolver.lookup('9.9.9.9'), undefined);
     assert.equal(resolver.lookup('9.9.9.9'), undefined);
     assert.deepEqual(resolver.stats, { hit: 0, miss: 0, none: 0, error: 2 });
