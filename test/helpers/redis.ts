@@ -1,10 +1,15 @@
 /**
  * A real `redis-server` per test on a free port, without persistence, so tests can kill it (SIGKILL),
- * freeze it (SIGSTOP), and bring it back on the same port. Every process is killed in t.after().
+ * freeze it (SIGSTOP), and bring it back on the same port; also a small Redis Cluster and a Sentinel.
+ * Every process is killed in t.after().
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { Redis } from 'ioredis';
 
 export interface TestRedis {
   readonly port: number;
@@ -55,10 +60,82 @@ export async function startRedis(t: TestContext): Promise<TestRedis> {
   };
 }
 
-async function spawnRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'], {
-    stdio: 'ignore',
-  });
+/** A plain client for writing test data, disconnected in t.after(); errors after the server died are expected. */
+export function redisClient(t: TestContext, redis: TestRedis): Redis {
+  const client = new Redis({ port: redis.port, host: '127.0.0.1' });
+  client.on('error', () => {});
+  t.after(() => client.disconnect());
+  return client;
+}
+
+/** A Redis deployment reached through one URL (cluster or sentinel). */
+export interface TestRedisDeployment {
+  readonly url: string;
+}
+
+const clusterSlots = 16384;
+
+/** Starts a Redis Cluster of `nodes` masters sharing the slots; resolves once the cluster state is ok. */
+export async function startRedisCluster(t: TestContext, nodes = 3): Promise<TestRedisDeployment> {
+  const dir = await mkdtemp(join(tmpdir(), 'switchyard-cluster-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const ports: number[] = [];
+  for (let i = 0; i < nodes; i++) {
+    const port = await freePort();
+    const child = await spawnRedis(port, ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`)]);
+    t.after(() => void child.kill('SIGKILL'));
+    ports.push(port);
+  }
+  const admins = ports.map((port) => new Redis({ port, host: '127.0.0.1', lazyConnect: true }));
+  try {
+    for (const [i, admin] of admins.entries()) {
+      const first = Math.floor((clusterSlots * i) / nodes);
+      const last = Math.floor((clusterSlots * (i + 1)) / nodes) - 1;
+      await admin.call('CLUSTER', 'ADDSLOTSRANGE', first, last);
+      if (i > 0) await admins[0].call('CLUSTER', 'MEET', '127.0.0.1', ports[i]);
+    }
+    await until('cluster state ok', async () => {
+      const infos = await Promise.all(admins.map((a) => a.call('CLUSTER', 'INFO') as Promise<string>));
+      return infos.every((info) => info.includes('cluster_state:ok') && info.includes(`cluster_known_nodes:${nodes}`));
+    });
+  } finally {
+    for (const admin of admins) admin.disconnect();
+  }
+  return { url: `redis+cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}` };
+}
+
+/** Starts a Sentinel watching `master` under the name `mymaster`; resolves once it knows the master. */
+export async function startSentinel(t: TestContext, master: TestRedis): Promise<TestRedisDeployment> {
+  const dir = await mkdtemp(join(tmpdir(), 'switchyard-sentinel-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const port = await freePort();
+  const file = join(dir, 'sentinel.conf');
+  await writeFile(file, [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor mymaster 127.0.0.1 ${master.port} 1`, ''].join('\n'));
+  const child = await spawnRedis(port, [], [file, '--sentinel']);
+  t.after(() => void child.kill('SIGKILL'));
+  const admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true });
+  try {
+    await until('sentinel knows the master', async () => {
+      const address = await admin.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster') as string[] | null;
+      return address !== null && Number(address[1]) === master.port;
+    });
+  } finally {
+    admin.disconnect();
+  }
+  return { url: `redis+sentinel://127.0.0.1:${port}/mymaster` };
+}
+
+async function until(what: string, condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + startTimeoutMs;
+  while (!(await condition().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await sleep(pollMs * 4);
+  }
+}
+
+async function spawnRedis(port: number, extra: readonly string[] = [], leading: readonly string[] = []): Promise<ChildProcess> {
+  const args = [...leading, '--port', String(port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1', ...extra];
+  const child = spawn('redis-server', args, { stdio: 'ignore' });
   const deadline = Date.now() + startTimeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode} on port ${port}`);
