@@ -41,6 +41,8 @@ export interface StopOptions {
 
 /** Published reports live this many staleAfterMs, so a reader always finds a stale one rather than none. */
 const reportTtlFactor = 3;
+/** start() waits for the first connection about one publish interval, within these bounds. */
+const minConnectWaitMs = 500;
 const maxConnectWaitMs = 2000;
 
 /** The fleet's shared state as this instance sees it. */
@@ -87,7 +89,7 @@ export class FleetState {
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     this.state = 'running';
-    const connected = await this.store.connect(Math.min(maxConnectWaitMs, Math.max(this.config.state.publishIntervalMs, 500)));
+    const connected = await this.store.connect(Math.min(maxConnectWaitMs, Math.max(this.config.state.publishIntervalMs, minConnectWaitMs)));
     if (!connected) this.logger.warn({ store: this.store.kind }, 'state store not reachable at start: running on local state');
     await this.refresh();
     this.health.start();

@@ -17,12 +17,7 @@ export class MemoryStateStore implements StateStore {
   readonly kind = 'memory';
   private readonly reports = new Map<string, Stored<InstanceReport>>();
   private readonly drains = new Set<string>();
-  private readonly dials = new Map<string, Stored<DialOverride>>();
-  private readonly now: () => number;
-
-  constructor(now: () => number = Date.now) {
-    this.now = now;
-  }
+  private readonly dials = new Map<string, DialOverride>();
 
   async connect(): Promise<boolean> {
     return true;
@@ -45,7 +40,7 @@ export class MemoryStateStore implements StateStore {
     const dialOverrides = new Map<string, DialOverride>();
     for (const route of request.routes) {
       const dial = this.dials.get(route);
-      if (dial !== undefined && dial.expiresAtMs > nowMs) dialOverrides.set(route, dial.value);
+      if (dial !== undefined && dial.expiresAtMs > nowMs) dialOverrides.set(route, dial);
     }
     const drained = new Set(request.clusters.filter((c) => this.drains.has(c)));
     return { members, reports, drained, dialOverrides, external: new Map() };
@@ -56,8 +51,9 @@ export class MemoryStateStore implements StateStore {
     else this.drains.delete(cluster);
   }
 
-  async setDialOverride(route: string, override: DialOverride, ttlMs: number): Promise<void> {
-    this.dials.set(route, { value: override, expiresAtMs: this.now() + ttlMs });
+  /** The override carries its own expiry (by the caller's clock), so no TTL bookkeeping is needed here. */
+  async setDialOverride(route: string, override: DialOverride): Promise<void> {
+    this.dials.set(route, override);
   }
 
   async clearDialOverride(route: string): Promise<void> {

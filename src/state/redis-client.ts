@@ -27,7 +27,6 @@ export function createRedisClient(url: string, tuning: ConnectionTuning, logger:
   const target = parseRedisUrl(url);
   const backoff = (attempt: number) => Math.min(firstBackoffMs * 2 ** Math.min(attempt, 16), tuning.maxBackoffMs);
   const perNode = {
-    lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: tuning.commandTimeoutMs,
@@ -40,9 +39,9 @@ export function createRedisClient(url: string, tuning: ConnectionTuning, logger:
       lazyConnect: true,
       enableOfflineQueue: false,
       clusterRetryStrategy: backoff,
-      redisOptions: { ...target.options.redisOptions, ...perNode, lazyConnect: false },
+      redisOptions: { ...target.options.redisOptions, ...perNode },
     })
-    : new Redis({ ...target.options, ...perNode, retryStrategy: backoff, sentinelRetryStrategy: backoff });
+    : new Redis({ ...target.options, ...perNode, lazyConnect: true, retryStrategy: backoff, sentinelRetryStrategy: backoff });
   logConnectionErrors(client, logger, target.mode);
   return client;
 }

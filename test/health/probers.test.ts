@@ -31,7 +31,8 @@ async function probersOf(upstreams: readonly HealthUpstream[], atLeast: number):
 test('each endpoint is probed by exactly `probers` live instances, also after a prober dies', async (t) => {
   const redis = await startRedis(t);
   const upstreams = await Promise.all([1, 2, 3].map(() => startHealthUpstream(t)));
-  const config = fleetConfig({ redis: redis.url, clusters: { east: upstreams.map((u) => u.url) }, healthCheck: { probers: 2 } });
+  // A generous staleAfterMs: a live member going stale under load would change the plan mid-count.
+  const config = fleetConfig({ redis: redis.url, clusters: { east: upstreams.map((u) => u.url) }, healthCheck: { probers: 2 }, staleAfterMs: 1000 });
   const ids = ['i1', 'i2', 'i3', 'i4', 'i5'];
   const fleets = new Map<string, FleetState>();
   for (const id of ids) fleets.set(id, await startFleet(t, config, id));
