@@ -66,3 +66,12 @@ test('garbage latencies do not poison the averages', () => {
   assert.ok(Number.isFinite(s.latencyMs) && Number.isFinite(s.p99Ms));
   assert.equal(s.inflight, 0);
 });
+
+test('an abandoned attempt leaves the in-flight count without adding a latency or error sample', () => {
+  const obs = new LocalObservations(['east'], { nowMs: t0 });
+  const east = obs.cluster('east');
+  east.begin();
+  east.begin();
+  east.abandon();
+  assert.deepEqual(obs.summary('east'), { latencyMs: 0, p99Ms: 0, errorRate: 0, requests: 0, inflight: 1 });
+});
