@@ -4,6 +4,7 @@
  */
 import type { RuntimeCluster } from '../config/runtime.ts';
 import type { ClusterView } from '../state/snapshot.ts';
+import type { UpstreamSignals } from './signals.ts';
 
 /** Per-cluster round-robin cursors, indexed by cluster index. */
 export class EndpointCursor {
@@ -18,7 +19,7 @@ export class EndpointCursor {
    * The endpoint index to try, skipping indices in `exclude` (already tried for this request) and
    * endpoints the fleet sees unhealthy or that are ejected; -1 when every endpoint was tried.
    */
-  pick(cluster: RuntimeCluster, view: ClusterView | undefined, exclude: number, isEjected: (endpoint: number) => boolean): number {
+  pick(cluster: RuntimeCluster, view: ClusterView | undefined, exclude: number, ejection: Pick<UpstreamSignals, 'isEjected'>): number {
     const count = cluster.endpoints.length;
     if (count === 1) return (exclude & 1) === 0 ? 0 : -1;
     const start = this.next[cluster.index] ?? 0;
@@ -28,7 +29,7 @@ export class EndpointCursor {
       const i = (start + step) % count;
       if ((exclude & (1 << i)) !== 0) continue;
       const healthy = view?.endpoints?.[i]?.healthy !== false;
-      if (healthy && !isEjected(i)) return i;
+      if (healthy && !ejection.isEjected(cluster, i)) return i;
       if (fallback === -1) fallback = i;
     }
     return fallback;

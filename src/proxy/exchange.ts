@@ -9,7 +9,7 @@ import type { Dispatcher } from 'undici';
 import type { RuntimeCluster, RuntimeRoute } from '../config/runtime.ts';
 import type { ForwardDecision } from '../decision/decide.ts';
 import type { RetryBudget } from '../breakers/retry-budget.ts';
-import type { FleetSnapshot } from '../state/snapshot.ts';
+import type { BreakerView, FleetSnapshot } from '../state/snapshot.ts';
 import type { GeoInfo } from '../geo/types.ts';
 import { classifyUpstreamError, type ErrorCode } from '../errors.ts';
 import { AttemptBody, hasRequestBody, PayloadTooLargeError } from './body.ts';
@@ -24,6 +24,7 @@ export interface ExchangeDeps {
   readonly pools: PoolRegistry;
   readonly cursor: EndpointCursor;
   readonly signals: UpstreamSignals;
+  readonly breakers: BreakerView;
   retryBudget(route: RuntimeRoute): RetryBudget;
   /** Called once per exchange when the client response is done (finished or broken). */
   exchangeEnded(exchange: Exchange): void;
@@ -76,6 +77,8 @@ export class Exchange {
   private lastWrittenFailure: ErrorCode | undefined;
   private totalTimer: NodeJS.Timeout | undefined;
   private done = false;
+  /** The current attempt has not been reported to the signals yet; each attempt is reported once. */
+  private attemptOpen = false;
 
   constructor(req: IncomingMessage, res: ServerResponse, decision: ForwardDecision, client: ClientFacts, requestId: string,
     upstreamHeaders: string[], snapshot: FleetSnapshot, deps: ExchangeDeps) {
@@ -111,8 +114,8 @@ export class Exchange {
   private dispatch(): void {
     const pools = this.deps.pools.pools(this.cluster);
     const endpoint = this.deps.cursor.pick(this.cluster, this.snapshot.clusters.get(this.cluster.name), this.triedEndpoints,
-      (i) => this.deps.signals.isEjected(this.cluster, i));
-    if (endpoint === -1) return this.failover('connect');
+      this.deps.signals);
+    if (endpoint === -1) return this.failover();
     this.endpoint = endpoint;
     this.triedEndpoints |= 1 << endpoint;
     this.attempts++;
@@ -120,6 +123,7 @@ export class Exchange {
     const handler = new AttemptHandler(this);
     this.current = handler;
     this.attemptStartedAt = performance.now();
+    this.attemptOpen = true;
     this.deps.signals.attemptStarted(this.cluster, endpoint);
     const { timeouts } = this.cluster.config;
     pools[endpoint].dispatch({
@@ -137,11 +141,12 @@ export class Exchange {
     if (handler !== this.current || this.done) return false;
     this.upstreamMs = performance.now() - this.attemptStartedAt;
     const failed = statusCode >= 500;
-    if (retriableStatus.has(statusCode) && this.mayRetryAfterWrite()) {
+    const next = retriableStatus.has(statusCode) ? this.retryTargetAfterWrite() : undefined;
+    if (next !== undefined) {
       this.endAttempt('failure');
       this.anyWritten = true;
       this.lastWrittenFailure = statusCode === 504 ? 'upstream_timeout' : 'upstream_error';
-      this.failover('written');
+      this.moveTo(next);
       return false;
     }
     this.endAttempt(failed ? 'failure' : 'success');
@@ -184,26 +189,52 @@ export class Exchange {
     if (kind === 'connect' && bodyUntouched) return this.retryEndpointOrFailover();
     this.anyWritten = true;
     this.lastWrittenFailure = kind === 'timeout' ? 'upstream_timeout' : 'upstream_error';
-    if (this.mayRetryAfterWrite()) return this.failover('written');
+    const next = this.retryTargetAfterWrite();
+    if (next !== undefined) return this.moveTo(next);
     this.fail(this.lastWrittenFailure, !bodyUntouched);
   }
 
   /** Connection refused: another endpoint of the same cluster first; nothing reached any server. */
   private retryEndpointOrFailover(): void {
     if (this.triedEndpoints !== (2 ** this.cluster.endpoints.length) - 1) return this.dispatch();
-    this.failover('connect');
+    this.failover();
   }
 
-  /** Moves to the next-best cluster when the route, the method and the budget allow it. */
-  private failover(after: 'connect' | 'written'): void {
-    const next = this.fallbacks[this.fallbackIndex];
-    const allowed = next !== undefined && this.retries < this.route.config.retry.attempts
-      && (after === 'connect' || this.idempotent)
-      && this.deps.retryBudget(this.route).tryAcquire(Date.now());
-    if (!allowed) {
-      if (this.anyWritten) return this.fail(this.lastWrittenFailure ?? 'upstream_error', false);
-      return this.fail(this.route.pin !== undefined ? 'pinned_cluster_unavailable' : 'no_healthy_cluster', false);
-    }
+  /**
+   * After nothing was written anywhere (refused connections): the next cluster if the route allows
+   * one. A refused connection reached no server, so it costs the retry budget nothing: the budget
+   * exists to keep a brown-out from being amplified, and a refusal adds no load.
+   */
+  private failover(): void {
+    const next = this.nextFallback();
+    if (next !== undefined) return this.moveTo(next);
+    if (this.anyWritten) return this.fail(this.lastWrittenFailure ?? 'upstream_error', false);
+    this.fail(this.route.pin !== undefined ? 'pinned_cluster_unavailable' : 'no_healthy_cluster', false);
+  }
+
+  /**
+   * After the request was written (an upstream 502/503/504, a timeout, a reset): only idempotent
+   * requests whose body was not consumed, within retry.attempts and the retry budget (SPEC §2.6).
+   */
+  private retryTargetAfterWrite(): RuntimeCluster | undefined {
+    if (!this.idempotent || (this.body !== null && this.body.started)) return undefined;
+    const next = this.nextFallback();
+    if (next === undefined || !this.deps.retryBudget(this.route).tryAcquire(Date.now())) return undefined;
+    return next;
+  }
+
+  /**
+   * The next-best cluster within retry.attempts. Fallbacks were chosen at decision time; clusters whose
+   * breaker opened since (or whose half-open trial is taken) are skipped.
+   */
+  private nextFallback(): RuntimeCluster | undefined {
+    if (this.retries >= this.route.config.retry.attempts) return undefined;
+    while (this.fallbacks[this.fallbackIndex] !== undefined
+      && this.deps.breakers.state(this.fallbacks[this.fallbackIndex].name) === 'open') this.fallbackIndex++;
+    return this.fallbacks[this.fallbackIndex];
+  }
+
+  private moveTo(next: RuntimeCluster): void {
     this.fallbackIndex++;
     this.retries++;
     this.cluster = next;
@@ -211,12 +242,9 @@ export class Exchange {
     this.dispatch();
   }
 
-  private mayRetryAfterWrite(): boolean {
-    return this.idempotent && (this.body === null || !this.body.started)
-      && this.fallbacks[this.fallbackIndex] !== undefined && this.retries < this.route.config.retry.attempts;
-  }
-
   private endAttempt(outcome: 'success' | 'failure' | 'cancelled'): void {
+    if (!this.attemptOpen) return;
+    this.attemptOpen = false;
     this.deps.signals.attemptEnded(this.cluster, this.endpoint, performance.now() - this.attemptStartedAt, outcome);
   }
 

@@ -59,6 +59,7 @@ export class Gateway implements ExchangeDeps {
   readonly pools = new PoolRegistry();
   readonly cursor = new EndpointCursor();
   readonly signals: UpstreamSignals;
+  readonly breakers: BreakerView;
   inflight = 0;
   private runtime!: RuntimeConfig;
   private budgets = new Map<string, RetryBudget>();
@@ -67,6 +68,7 @@ export class Gateway implements ExchangeDeps {
   constructor(runtime: RuntimeConfig, deps: GatewayDeps) {
     this.deps = deps;
     this.signals = deps.signals;
+    this.breakers = deps.breakers;
     this.apply(runtime);
   }
 
@@ -76,7 +78,9 @@ export class Gateway implements ExchangeDeps {
     this.cursor.reset(runtime.clusters.length);
     const budgets = new Map<string, RetryBudget>();
     for (const route of runtime.routes) {
-      budgets.set(route.name, this.budgets.get(route.name) ?? new RetryBudget(route.config.retry.budgetPercent));
+      const kept = this.budgets.get(route.name);
+      const percent = route.config.retry.budgetPercent;
+      budgets.set(route.name, kept !== undefined && kept.percent === percent ? kept : new RetryBudget(percent));
     }
     this.budgets = budgets;
     this.runtime = runtime;
