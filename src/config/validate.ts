@@ -4,6 +4,7 @@
  */
 import type { Config, RouteConfig } from './schema.ts';
 import type { ConfigPath, PathIssue, PositionTarget } from './positions.ts';
+import { parseRedisUrl } from '../state/redis-url.ts';
 
 type Report = (path: ConfigPath, message: string, target?: PositionTarget) => void;
 
@@ -16,7 +17,18 @@ export function checkCrossReferences(config: Config): PathIssue[] {
   config.routes.forEach((route, index) => checkRoute(config, route, ['routes', index], report));
   checkDuplicateRouteNames(config, report);
   checkSchedules(config, report);
+  checkRedisUrl(config, report);
   return issues;
+}
+
+/** A malformed Redis URL is a config error with a position, not a crash at start (the URL is never quoted). */
+function checkRedisUrl(config: Config, report: Report): void {
+  if (config.state.redis === '') return;
+  try {
+    parseRedisUrl(config.state.redis);
+  } catch (err) {
+    report(['state', 'redis'], (err as Error).message);
+  }
 }
 
 function checkRegions(config: Config, report: Report): void {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { configOf, issuesOf, minimalConfig, threeClusters } from './fixtures.ts';
+import { loadConfigText } from '../../src/config/load.ts';
 
 const storefront = '  - { name: storefront, match: { pathPrefix: / } }';
 
@@ -180,4 +181,19 @@ test('typos and broken references are reported in the same run', () => {
     'cfg.yaml:6:28 routes[0].pin: unknown cluster "trade-west" (known: trade-east)',
     'cfg.yaml:6:40 routes[0].retyr: unknown key "retyr" (did you mean retry?)',
   ]);
+});
+
+test('a malformed state.redis URL is a positioned error that does not quote the URL', () => {
+  const result = loadConfigText([
+    'regions: { here: { location: [1, 2] } }',
+    'clusters: { a: { region: here, role: primary, endpoints: ["http://127.0.0.1:1"] } }',
+    'routes: [{ name: all }]',
+    'state: { redis: "mysql://user:hunter2@db" }',
+  ].join('\n'), 'cfg.yaml', {});
+  assert.equal(result.ok, false);
+  const issues = result.ok ? [] : result.issues;
+  assert.equal(issues.length, 1);
+  assert.equal(issues[0].line, 4);
+  assert.equal(issues[0].path, 'state.redis');
+  assert.ok(!JSON.stringify(issues).includes('hunter2'));
 });
