@@ -13,6 +13,7 @@ import { costTerms, totalCost, type CostTerms } from './cost.ts';
 import { effectiveDial, type EffectiveDial } from './dial.ts';
 import { ineligibleReasons, isPanic, standingOf, type IneligibleReason, type Standing } from './eligibility.ts';
 import { matchRoute, type MatchInput } from './match.ts';
+import type { OverflowView } from '../standby/overflow.ts';
 
 /** The request facts a decision depends on. */
 export interface DecisionRequest extends MatchInput {
@@ -31,6 +32,8 @@ export interface DecisionContext {
   readonly nowMs: number;
   /** Uniform in [0, 1); injected so tests are deterministic tables. */
   readonly random: () => number;
+  /** Overflow with hysteresis, kept across snapshots; without it the limits apply as plain thresholds. */
+  readonly overflow?: OverflowView;
 }
 
 export interface Candidate {
@@ -138,7 +141,8 @@ function decideScored(route: RuntimeRoute, request: DecisionRequest, ctx: Decisi
     return forward(standby!.cluster, 'dial');
   }
   const [best, reason] = pickTrade(eligibleTrade, standings, scoring.tieMs, ctx.random);
-  if (standbyEligible && overflows(route, best, ctx.snapshot)) return forward(standby!.cluster, 'overflow');
+  const spill = ctx.overflow !== undefined ? ctx.overflow.overflowing(route.index, best.index) : overflows(route, best, ctx.snapshot);
+  if (standbyEligible && spill) return forward(standby!.cluster, 'overflow');
   const sticky = request.affinityCluster === undefined ? undefined
     : eligibleTrade.find((c) => c.cluster.name === request.affinityCluster);
   if (sticky !== undefined) return forward(sticky.cluster, 'affinity');
