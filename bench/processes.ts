@@ -128,9 +128,10 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 
 /**
  * Makes the bench leave no process behind: on SIGINT/SIGTERM children are stopped and the run exits 130;
- * on any exit (even after an uncaught error) the remaining process groups are killed synchronously.
+ * on any exit (even after an uncaught error) the remaining process groups are killed synchronously and
+ * `cleanUp` runs (it must be synchronous).
  */
-export function installExitHandlers(): void {
+export function installExitHandlers(cleanUp: () => void): void {
   const interrupt = (signal: NodeJS.Signals) => {
     process.stderr.write(`\nbench: ${signal}, stopping children\n`);
     void stopAllChildren().finally(() => process.exit(130));
@@ -139,6 +140,7 @@ export function installExitHandlers(): void {
   process.once('SIGTERM', interrupt);
   process.on('exit', () => {
     for (const child of running) signalGroup(child.pid, 'SIGKILL');
+    cleanUp();
   });
 }
 
@@ -209,7 +211,29 @@ export function groupCpuSeconds(pgid: number): number | null {
   return ticks / CLOCK_TICKS_PER_SECOND;
 }
 
-/** Fields of /proc/PID/stat after the command name: [state, ppid, pgrp, ..., utime at 11, stime at 12]. */
+/**
+ * CPU seconds used so far by this process tree: this process, its reaped children, and every running
+ * child's process group. Null where /proc is missing.
+ */
+export function ownTreeCpuSeconds(): number | null {
+  const self = readStatFields('self');
+  if (self === null) return null;
+  let seconds = self.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0) / CLOCK_TICKS_PER_SECOND;
+  for (const child of running) seconds += groupCpuSeconds(child.pid) ?? 0;
+  return seconds;
+}
+
+/** CPU seconds all CPUs of the machine spent busy (user, nice, system, irq, softirq), or null. */
+export function machineBusyCpuSeconds(): number | null {
+  try {
+    const [user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 8);
+    return [user, nice, system, irq, softirq].reduce((sum, ticks) => sum + Number(ticks), 0) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/** Fields of /proc/PID/stat after the command name: [state, ppid, pgrp, ..., utime 11, stime 12, cutime 13, cstime 14]. */
 function readStatFields(pid: string): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -1,0 +1,189 @@
+/**
+ * The measuring loop of a bench run: warm-up, then rounds of every throughput profile over every live
+ * target (the order rotating each round), then each target at half its own max GET rate next to direct
+ * at the same rate. A target whose process dies is dropped and reported, never fatal.
+ */
+import { runAutocannon, type RunResult } from './load.ts';
+import { performance } from 'node:perf_hooks';
+import { groupCpuSeconds, lastLines, machineBusyCpuSeconds, ownTreeCpuSeconds } from './processes.ts';
+import type { Profile } from './profiles.ts';
+import { median, type Measurement } from './report.ts';
+import { TARGET_LABELS, type StartedTarget, type TargetId, type UnavailableTarget } from './targets.ts';
+import { runWrk } from './wrk.ts';
+
+/** How every run of a session is made. */
+export interface SessionOptions {
+  readonly rounds: number;
+  readonly durationSeconds: number;
+  readonly warmupSeconds: number;
+  readonly connections: number;
+  /** The wrk executable, or null for no wrk profile. */
+  readonly wrk: string | null;
+  readonly loadCpu: number | null;
+  /** The run's temp dir (wrk scripts and output). */
+  readonly dir: string;
+}
+
+/** The key under which direct's runs at `target`'s fixed rate are stored. */
+export function directAtRateKey(target: TargetId): string {
+  return `rate-direct-for-${target}`;
+}
+
+/** The measurements of one run, keyed by profile and target. */
+export class Results {
+  readonly #cells = new Map<string, Measurement>();
+
+  /** The runs of `target` under `profileId` (a profile id, or the key of a comparison run). */
+  get(profileId: string, target: TargetId): Measurement | undefined {
+    return this.#cells.get(`${profileId}/${target}`);
+  }
+
+  /** Records one run and the target's CPU use during it. */
+  add(profileId: string, target: TargetId, result: RunResult, cpuPercent: number | null): void {
+    const key = `${profileId}/${target}`;
+    const cell = this.#cells.get(key) ?? { runs: [], cpuPercents: [] };
+    cell.runs.push(result);
+    if (cpuPercent !== null) cell.cpuPercents.push(cpuPercent);
+    this.#cells.set(key, cell);
+  }
+}
+
+/** The measuring loop over live targets; a target that dies mid-run is dropped and reported. */
+export class Session {
+  readonly results = new Results();
+  /** Per measured run: percent of one core used by processes outside this bench (noise). */
+  readonly otherLoadPercents: number[] = [];
+  readonly unavailable: UnavailableTarget[];
+  #live: StartedTarget[];
+  #runNumber = 0;
+  readonly #options: SessionOptions;
+
+  constructor(options: SessionOptions, started: readonly StartedTarget[], unavailable: readonly UnavailableTarget[]) {
+    this.#options = options;
+    this.#live = [...started];
+    this.unavailable = [...unavailable];
+  }
+
+  /** One unmeasured run per target, so every process is warm (JIT, pools) before round 1. */
+  async warmUp(profile: Profile): Promise<void> {
+    if (this.#options.warmupSeconds === 0) return;
+    for (const target of this.#live) {
+      log(`warm-up · ${TARGET_LABELS[target.id]}`);
+      await this.#send(profile, target, this.#options.warmupSeconds);
+    }
+  }
+
+  /** Rounds × profiles × targets, the target order rotating every round. */
+  async measureThroughput(profiles: readonly Profile[]): Promise<void> {
+    const total = this.#options.rounds * profiles.length * this.#live.length;
+    for (let round = 0; round < this.#options.rounds; round++) {
+      for (const profile of profiles) {
+        for (const target of rotate(this.#live, round)) {
+          const progress = `[${++this.#runNumber}/${total}] round ${round + 1}/${this.#options.rounds}`;
+          await this.#measure(profile, profile.id, target, undefined, progress);
+        }
+      }
+    }
+  }
+
+  /** Each target at half its median GET rate, next to direct driven at that same rate. */
+  async measureAtHalfRate(profile: Profile, getProfile: Profile): Promise<void> {
+    const direct = this.#live.find((target) => target.id === 'direct');
+    for (let round = 0; round < this.#options.rounds; round++) {
+      for (const target of rotate(this.#live, round)) {
+        const runs = this.results.get(getProfile.id, target.id)?.runs ?? [];
+        const halfRate = Math.round(median(runs.map((run) => run.requestsPerSecond)) / 2);
+        if (!(halfRate >= 1)) continue;
+        const progress = `[rate] round ${round + 1}/${this.#options.rounds}`;
+        await this.#measure(profile, profile.id, target, halfRate, progress);
+        if (direct !== undefined && target !== direct && this.#live.includes(direct)) {
+          const comparison = `${progress} (direct at ${TARGET_LABELS[target.id]}'s rate)`;
+          await this.#measure(profile, directAtRateKey(target.id), direct, halfRate, comparison);
+        }
+      }
+    }
+  }
+
+  async #measure(
+    profile: Profile, key: string, target: StartedTarget, rate: number | undefined, progress: string,
+  ): Promise<void> {
+    if (!this.#live.includes(target)) return;
+    const stopMeter = startCpuMeter(target);
+    try {
+      const result = await this.#send(profile, target, this.#options.durationSeconds, rate);
+      const cpu = stopMeter();
+      this.results.add(key, target.id, result, cpu.targetPercent);
+      if (cpu.otherPercent !== null) this.otherLoadPercents.push(cpu.otherPercent);
+      log(`${progress} ${profile.label} · ${TARGET_LABELS[target.id]}: ${describe(result, cpu, rate)}`);
+    } catch (error) {
+      log(`${progress} ${profile.label} · ${TARGET_LABELS[target.id]}: run failed: ${(error as Error).message}`);
+    }
+    this.#dropIfExited(target);
+  }
+
+  #send(profile: Profile, target: StartedTarget, durationSeconds: number, overallRate?: number): Promise<RunResult> {
+    const { connections } = this.#options;
+    const { wrk, loadCpu, dir } = this.#options;
+    if (profile.tool === 'wrk' && wrk !== null) {
+      return runWrk({ wrk, url: target.url, requests: profile.requests, connections, durationSeconds, cpu: loadCpu, dir });
+    }
+    const title = `${TARGET_LABELS[target.id]} · ${profile.label}`;
+    return runAutocannon({ url: target.url, requests: profile.requests, connections, durationSeconds, overallRate, title });
+  }
+
+  #dropIfExited(target: StartedTarget): void {
+    if (target.child?.exit == null) return;
+    this.#live = this.#live.filter((live) => live !== target);
+    const { code, signal } = target.child.exit;
+    this.unavailable.push({ id: target.id, reason: `exited during the run (${code ?? signal}): ${lastLines(target.child.logFile)}` });
+    log(`${TARGET_LABELS[target.id]} exited (${code ?? signal}); dropped from the remaining runs`);
+  }
+}
+
+function rotate<T>(items: readonly T[], by: number): T[] {
+  const shift = items.length === 0 ? 0 : by % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}
+
+/** CPU use over one run, in percent of one core. */
+interface CpuUse {
+  /** The target's processes (null for direct). */
+  readonly targetPercent: number | null;
+  /** Everything on the machine that is not this bench: other load disturbs the numbers. */
+  readonly otherPercent: number | null;
+}
+
+/** Starts measuring CPU use; the returned function ends the measurement. */
+function startCpuMeter(target: StartedTarget): () => CpuUse {
+  const sample = () => ({
+    atMs: performance.now(), machine: machineBusyCpuSeconds(), own: ownTreeCpuSeconds(),
+    target: target.child === null ? null : groupCpuSeconds(target.child.pid),
+  });
+  const before = sample();
+  return () => {
+    const after = sample();
+    const percentOfCore = (seconds: number) => (100 * seconds) / ((after.atMs - before.atMs) / 1000);
+    const targetPercent = after.target === null || before.target === null ? null : percentOfCore(after.target - before.target);
+    const measurable = [after.machine, after.own, before.machine, before.own].every((value) => value !== null);
+    const otherPercent = measurable
+      ? Math.max(0, percentOfCore(after.machine! - before.machine! - (after.own! - before.own!)))
+      : null;
+    return { targetPercent, otherPercent };
+  };
+}
+
+function describe(result: RunResult, cpu: CpuUse, rate: number | undefined): string {
+  const parts = [
+    `${Math.round(result.requestsPerSecond).toLocaleString('en-US')} req/s${rate === undefined ? '' : ` (asked ${rate})`}`,
+    `p50 ${result.p50Ms.toFixed(2)} ms`, `p99 ${result.p99Ms.toFixed(2)} ms`,
+  ];
+  if (cpu.targetPercent !== null) parts.push(`CPU ${Math.round(cpu.targetPercent)} %`);
+  if (cpu.otherPercent !== null) parts.push(`other load ${Math.round(cpu.otherPercent)} %`);
+  if (result.failures > 0) parts.push(`${result.failures} failed`);
+  return parts.join(' · ');
+}
+
+/** Writes one progress line on stderr. */
+export function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
