@@ -33,6 +33,7 @@ export const errorCatalogue = {
   unknown_route: { status: 404, source: 'downstream', message: 'no route has this name' },
   invalid_config: { status: 400, source: 'downstream', message: 'the configuration is invalid' },
   invalid_request: { status: 400, source: 'downstream', message: 'the request body is invalid' },
+  too_many_attempts: { status: 429, source: 'downstream', message: 'too many failed authentication attempts; retry later' },
   state_store_unavailable: { status: 503, source: 'internal', message: 'the state store is not reachable' },
 } as const satisfies Record<string, ErrorSpec>;
 
