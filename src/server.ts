@@ -1,6 +1,6 @@
 /**
  * Assembles a Switchyard process from a loaded config: geo, fleet state, breakers, the gateway, the
- * traffic and admin listeners, reload and shutdown. Makes no routing decisions itself.
+ * traffic and admin listeners, metrics, the access log, reload and shutdown. Makes no routing decisions.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -10,16 +10,21 @@ import type { FastifyInstance } from 'fastify';
 import { buildRuntimeConfig, type RuntimeConfig } from './config/runtime.ts';
 import type { Config } from './config/schema.ts';
 import { loadConfigFile } from './config/load.ts';
+import { ConfigFileWatcher } from './config/watch.ts';
 import type { ConfigIssue } from './errors.ts';
 import { GeoDatabaseWatcher, openGeoDatabase } from './geo/database.ts';
 import { GeoResolver } from './geo/lookup.ts';
-import type { GeoLookup } from './geo/types.ts';
 import { FleetState } from './state/fleet.ts';
+import type { ClusterBreakers } from './breakers/cluster-breakers.ts';
 import { UpstreamGuard } from './breakers/upstream-guard.ts';
 import { Gateway, type RequestObserver } from './proxy/gateway.ts';
 import { buildTrafficApp } from './proxy/traffic-app.ts';
 import { buildAdminApp } from './admin/app.ts';
+import { AccessLog } from './log/access.ts';
 import type { Logger } from './log/logger.ts';
+import { SwitchyardMetrics } from './metrics/metrics.ts';
+import { TrafficSeries } from './metrics/traffic-series.ts';
+import { closeServerGracefully, restartOnlyChanges } from './server-lifecycle.ts';
 
 export interface SwitchyardOptions {
   readonly logger: Logger;
@@ -30,6 +35,9 @@ export interface SwitchyardOptions {
 
 export type ReloadResult = { ok: true; version: string; changed: boolean } | { ok: false; issues: ConfigIssue[] };
 
+/** How long the admin listener's last requests get once everything else has stopped. */
+const adminCloseMs = 1000;
+
 /** A running (or ready to run) gateway process. */
 export class Switchyard {
   readonly logger: Logger;
@@ -37,13 +45,20 @@ export class Switchyard {
   readonly geo: GeoResolver;
   readonly fleet: FleetState;
   readonly guard: UpstreamGuard;
+  readonly metrics: SwitchyardMetrics;
+  /** Requests per cluster over the last minutes, for the status page. */
+  readonly trafficSeries = new TrafficSeries();
   readonly gateway: Gateway;
   readonly traffic: FastifyInstance<Server>;
   readonly admin: FastifyInstance<Server>;
-  /** False once shutdown began: /readyz answers 503 so the load balancer stops sending. */
+  /** False until started and once shutdown began: /readyz answers 503 so the load balancer stops sending. */
   ready = false;
   private readonly env: NodeJS.ProcessEnv;
   private geoWatcher: GeoDatabaseWatcher | undefined;
+  private configWatcher: ConfigFileWatcher | undefined;
+  /** Reloads run one at a time (SIGHUP, API and file watch can coincide). */
+  private reloads: Promise<unknown> = Promise.resolve();
+  private closing: Promise<void> | undefined;
 
   private constructor(runtime: RuntimeConfig, geo: GeoResolver, options: SwitchyardOptions) {
     this.logger = options.logger;
@@ -58,12 +73,12 @@ export class Switchyard {
       end: (cluster, latencyMs, failed) => observations.cluster(cluster).end(latencyMs, failed),
       abandon: (cluster) => observations.cluster(cluster).abandon(),
     });
+    this.metrics = new SwitchyardMetrics(runtime, {
+      runtime: () => this.runtime, snapshot: () => this.fleet.snapshot(), breakers: this.guard.breakers,
+      inflight: (cluster) => observations.summary(cluster)?.inflight ?? 0, geoStats: geo.stats, nowMs: Date.now,
+    });
     this.gateway = new Gateway(runtime, {
-      geo: geo as GeoLookup,
-      snapshot: () => this.fleet.snapshot(),
-      breakers: this.guard.breakers,
-      signals: this.guard,
-      observer: this.observer(),
+      geo, snapshot: () => this.fleet.snapshot(), breakers: this.guard.breakers, signals: this.guard, observer: this.observer(),
     });
     this.traffic = buildTrafficApp(runtime.config.limits, this.gateway);
     this.admin = buildAdminApp(this);
@@ -81,53 +96,108 @@ export class Switchyard {
     return this.gateway.current();
   }
 
-  /** Starts the fleet state loops and both listeners; resolves with the bound ports. */
+  /** This instance's circuit breakers (status and explain read them). */
+  get breakers(): ClusterBreakers {
+    return this.guard.breakers;
+  }
+
+  /** Starts the fleet state loops, the watchers and both listeners; resolves with the bound ports. */
   async start(): Promise<{ trafficPort: number; adminPort: number }> {
     const { config } = this.runtime;
     await this.fleet.start();
     this.watchGeoDatabase(config.geo.database);
     await this.traffic.listen({ host: config.listen.host, port: config.listen.port });
     await this.admin.listen({ host: config.admin.host, port: config.admin.port });
+    await this.syncConfigWatcher(config);
     this.ready = true;
     const ports = { trafficPort: portOf(this.traffic), adminPort: portOf(this.admin) };
     this.logger.info({ ...ports, version: this.runtime.version, instance: this.instanceId }, 'switchyard started');
     return ports;
   }
 
-  /** Reloads the config file: validated first; an invalid one is rejected and the running one stays. */
-  async reload(): Promise<ReloadResult> {
-    const result = await loadConfigFile(this.runtime.file, this.env);
-    if (!result.ok) {
-      this.logger.error({ issues: result.issues }, 'config reload rejected');
-      return { ok: false, issues: result.issues };
-    }
-    return this.applyConfig(result.config, result.file);
+  /**
+   * Reloads the config file (SPEC §3): validated first; an invalid one is rejected with its issues
+   * (logged and counted) and the running config stays. Reloads never overlap.
+   */
+  reload(): Promise<ReloadResult> {
+    const next = this.reloads.then(() => this.reloadNow());
+    this.reloads = next.catch(() => undefined);
+    return next;
   }
 
-  /** Applies an already validated config. */
+  /** Applies an already validated config; requests in flight keep the runtime they started with. */
   applyConfig(config: Config, file: string): ReloadResult {
     const runtime = buildRuntimeConfig(config, file);
     const previous = this.runtime;
     const changed = runtime.version !== previous.version;
-    if (changed) {
-      this.guard.applyConfig(runtime);
-      this.fleet.applyConfig(config);
-      this.gateway.apply(runtime);
-      if (config.geo.database !== previous.config.geo.database) void this.switchGeoDatabase(config.geo.database);
-      this.logger.info({ version: runtime.version }, 'config reloaded');
-    }
+    if (!changed) return { ok: true, version: runtime.version, changed };
+    const restartOnly = restartOnlyChanges(previous.config, config);
+    if (restartOnly.length > 0) this.logger.warn({ keys: restartOnly }, 'config keys that only take effect on restart changed; the running values stay');
+    this.guard.applyConfig(runtime);
+    this.fleet.applyConfig(config);
+    this.gateway.apply(runtime);
+    this.metrics.apply(runtime);
+    this.trafficSeries.retain(runtime.clusters.map((c) => c.name));
+    if (config.log.level !== previous.config.log.level) this.logger.level = config.log.level;
+    if (config.geo.database !== previous.config.geo.database) void this.switchGeoDatabase(config.geo.database);
+    if (this.configWatcher !== undefined || config.reload.watch) void this.syncConfigWatcher(config, previous.config);
+    this.logger.info({ version: runtime.version, previous: previous.version }, 'config reloaded');
     return { ok: true, version: runtime.version, changed };
   }
 
-  /** Stops listening and closes everything (the graceful drain sequence lives in the CLI). */
-  async close(): Promise<void> {
+  /**
+   * Stops everything: the traffic listener first (in-flight requests get `drainTimeoutMs`, then their
+   * connections are cut), then pools, fleet state and watchers; the admin listener last. Idempotent.
+   */
+  close(drainTimeoutMs = this.runtime.config.shutdown.drainTimeoutMs): Promise<void> {
+    this.closing ??= this.closeNow(drainTimeoutMs);
+    return this.closing;
+  }
+
+  private async closeNow(drainTimeoutMs: number): Promise<void> {
     this.ready = false;
+    this.configWatcher?.close();
+    const graceful = await closeServerGracefully(this.traffic.server, drainTimeoutMs);
+    if (!graceful) this.logger.warn({ inflight: this.gateway.inflight, drainTimeoutMs }, 'shutdown: drain timeout, remaining connections cut');
     await this.traffic.close();
     await this.gateway.close();
     await this.fleet.stop();
     this.guard.close();
     this.geoWatcher?.close();
+    await closeServerGracefully(this.admin.server, adminCloseMs);
     await this.admin.close();
+  }
+
+  private async reloadNow(): Promise<ReloadResult> {
+    const result = await loadConfigFile(this.runtime.file, this.env);
+    if (!result.ok) {
+      this.metrics.reloaded('failure');
+      this.logger.error({ issues: result.issues }, 'config reload rejected; the running config stays');
+      return { ok: false, issues: result.issues };
+    }
+    const applied = this.applyConfig(result.config, result.file);
+    this.metrics.reloaded('success');
+    return applied;
+  }
+
+  /** Starts, restarts or stops the config file watcher to match `reload.watch` and `reload.debounceMs`. */
+  private async syncConfigWatcher(config: Config, previous?: Config): Promise<void> {
+    if (this.closing !== undefined) return;
+    const same = previous !== undefined && this.configWatcher !== undefined && config.reload.watch
+      && config.reload.debounceMs === previous.reload.debounceMs;
+    if (same) return;
+    this.configWatcher?.close();
+    this.configWatcher = undefined;
+    if (!config.reload.watch) return;
+    const watcher = new ConfigFileWatcher({
+      file: this.runtime.file, debounceMs: config.reload.debounceMs,
+      onChange: () => {
+        this.logger.info({ file: this.runtime.file }, 'config file changed: reloading');
+        void this.reload();
+      },
+    });
+    this.configWatcher = watcher;
+    await watcher.start();
   }
 
   /** Opens a newly configured geo database; a bad one keeps the current (the config itself still applies). */
@@ -152,8 +222,21 @@ export class Switchyard {
     });
   }
 
+  /** Every finished request feeds the metrics, the traffic split and the access log; none may break the proxy. */
   private observer(): RequestObserver {
-    return { requestEnded: () => {} };
+    const { metrics, trafficSeries, logger } = this;
+    const access = new AccessLog(logger, () => this.runtime.config.log.access);
+    return {
+      requestEnded(record, exchange) {
+        try {
+          metrics.requestEnded(record, exchange);
+          trafficSeries.count(record.cluster);
+          access.requestEnded(record);
+        } catch (err) {
+          logger.error({ err: { message: (err as Error).message } }, 'request observer failed');
+        }
+      },
+    };
   }
 }
 

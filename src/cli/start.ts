@@ -1,15 +1,16 @@
 /**
  * `switchyard start` (SPEC §8): load and validate the config, start, and on SIGTERM/SIGINT drain:
- * readiness 503 at once, keep serving for `readinessGraceMs`, close the traffic listener, let
- * in-flight requests finish within `drainTimeoutMs`, exit 0. SIGHUP reloads the config.
+ * readiness 503 at once, keep serving for `readinessGraceMs` so the load balancer notices, close the
+ * traffic listener, let in-flight requests finish within `drainTimeoutMs`, close Redis, pools and
+ * watchers, flush the log, exit 0. The admin listener answers until the end. SIGHUP reloads the config.
  */
 import { loadConfigFile } from '../config/load.ts';
 import { formatConfigIssue } from '../errors.ts';
 import { buildRuntimeConfig } from '../config/runtime.ts';
-import { createLogger } from '../log/logger.ts';
+import { createLogger, flushLogger, type Logger } from '../log/logger.ts';
 import { Switchyard } from '../server.ts';
 
-/** Runs the gateway until a signal stops it; returns -1 (the process stays alive). */
+/** Runs the gateway until a signal stops it; returns -1 (the process stays alive) or an exit code. */
 export async function runStart(configPath: string): Promise<number> {
   const loaded = await loadConfigFile(configPath);
   if (!loaded.ok) {
@@ -18,35 +19,60 @@ export async function runStart(configPath: string): Promise<number> {
     return 1;
   }
   const logger = createLogger({ level: loaded.config.log.level });
+  exitOnCrash(logger);
   const switchyard = await Switchyard.create(buildRuntimeConfig(loaded.config, loaded.file), {
     logger, instanceId: process.env.SWITCHYARD_INSTANCE_ID || undefined,
   });
-  await switchyard.start();
+  try {
+    await switchyard.start();
+  } catch (err) {
+    logger.fatal({ err: { message: (err as Error).message } }, 'switchyard could not start');
+    await switchyard.close(0).catch(() => {});
+    await flushLogger(logger);
+    return 1;
+  }
   let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.info({ signal }, 'shutdown already in progress');
+      return;
+    }
     stopping = true;
-    void drainAndExit(switchyard, signal);
+    void drain(switchyard, signal).then(() => exitAfterFlush(logger, 0));
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => void switchyard.reload());
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGHUP', () => {
+    logger.info({ signal: 'SIGHUP' }, 'reloading the config');
+    void switchyard.reload();
+  });
   return -1;
 }
 
-async function drainAndExit(switchyard: Switchyard, signal: string): Promise<void> {
+/**
+ * The shutdown sequence of SPEC §8, up to (not including) exit. Resolves once every listener,
+ * connection pool, store connection and watcher is closed.
+ */
+export async function drain(switchyard: Switchyard, signal: string): Promise<void> {
   const { readinessGraceMs, drainTimeoutMs } = switchyard.runtime.config.shutdown;
   switchyard.ready = false;
   switchyard.logger.info({ signal, readinessGraceMs, drainTimeoutMs }, 'shutdown: readiness 503, still serving');
   await new Promise((resolve) => setTimeout(resolve, readinessGraceMs));
-  const forced = setTimeout(() => {
-    switchyard.logger.warn({ inflight: switchyard.gateway.inflight }, 'shutdown: drain timeout, closing remaining connections');
-    switchyard.traffic.server.closeAllConnections();
-  }, drainTimeoutMs);
-  forced.unref();
-  await switchyard.close();
-  clearTimeout(forced);
+  switchyard.logger.info({ inflight: switchyard.gateway.inflight }, 'shutdown: traffic listener closed, draining in-flight requests');
+  await switchyard.close(drainTimeoutMs);
   switchyard.logger.info('shutdown complete');
-  switchyard.logger.flush();
-  process.exit(0);
+}
+
+/** Exits once the buffered log lines are written, so the last lines (shutdown, crash) are not lost. */
+async function exitAfterFlush(logger: Logger, code: number): Promise<never> {
+  await flushLogger(logger);
+  process.exit(code);
+}
+
+/** A crash is logged (and flushed) before the process exits 1. */
+function exitOnCrash(logger: Logger): void {
+  process.once('uncaughtException', (err) => {
+    logger.fatal({ err: { message: err.message, stack: err.stack } }, 'uncaught exception; exiting');
+    void exitAfterFlush(logger, 1);
+  });
 }
