@@ -14,7 +14,7 @@ import { startRedis } from '../helpers/redis.ts';
 import { startUpstream } from '../helpers/upstream.ts';
 import { execForm, instructionsOf, isIgnored, keyValues, parseDockerfile } from './dockerfile.ts';
 import { layOutImage } from './image-layout.ts';
-import { buildDist, freePort, repoRoot, spawnChild, waitForStatus } from './processes.ts';
+import { buildDist, freePort, repoRoot, sleep, spawnChild, waitForStatus } from './processes.ts';
 
 const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
 const dockerignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8');
@@ -137,6 +137,14 @@ test("the image's start command serves traffic and drains on SIGTERM, outside a 
   assert.equal(res.status, 200);
   assert.match(res.headers.get('x-switchyard-cluster') ?? '', /^trade-(east|south)$/);
   assert.equal(upstream.count(), 1);
+  // The production config shares state through Redis: the store reports up within a few cycles.
+  const storeUp = /^switchyard_state_store_up 1$/m;
+  let metrics = '';
+  for (const deadline = Date.now() + 5000; Date.now() < deadline; await sleep(100)) {
+    metrics = await (await fetch(`${admin}/metrics`)).text();
+    if (storeUp.test(metrics)) break;
+  }
+  assert.match(metrics, storeUp);
 
   gateway.process.kill('SIGTERM');
   await waitForStatus(`${admin}/readyz`, 503, readinessGraceMs);
