@@ -5,11 +5,14 @@
  */
 import type { Counter, Histogram } from 'prom-client';
 import type { RuntimeConfig } from '../config/runtime.ts';
+import type { DecisionReason } from '../decision/decide.ts';
 import type { Exchange } from '../proxy/exchange.ts';
 import type { RequestRecord } from '../proxy/gateway.ts';
 
 /** `route` and `cluster` label value for answers the gateway gave itself (SPEC §7). */
 export const noneLabel = 'none';
+
+const pinnedUnavailableReason: DecisionReason = 'pinned cluster unavailable';
 
 /** The prom-client metrics this module feeds. */
 export interface RequestMetricSet {
@@ -78,7 +81,8 @@ export class RequestMetrics {
     pair.duration.observe(record.durationMs / 1000);
     if (record.retries > 0) route.retries.inc(record.retries);
     if (record.panic) route.panic.inc();
-    if (record.errorCode === 'pinned_cluster_unavailable') route.pinnedUnavailable.inc();
+    // Spooled webhooks count too: the cluster was unavailable even though the client got a 202.
+    if (record.errorCode === 'pinned_cluster_unavailable' || record.decisionReason === pinnedUnavailableReason) route.pinnedUnavailable.inc();
     // Only an attempt that got response headers has a latency worth recording.
     if (exchange !== undefined && exchange.status > 0) {
       const cluster = exchange.cluster.name;
