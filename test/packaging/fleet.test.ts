@@ -54,6 +54,9 @@ test('a local fleet shares drains through its own Redis and stops cleanly on Ctr
   // The gateways and Redis run in their own process groups: kill them by pid whatever happens below.
   const pids = [...output.matchAll(/\bpid (\d+)/g)].map((m) => Number(m[1]));
   t.after(() => pids.filter(isRunning).forEach((pid) => process.kill(pid, 'SIGKILL')));
+  // A fleet killed by the test runner cannot remove its own files.
+  const fleetDir = /files in (\S+)/.exec(output)?.[1];
+  if (fleetDir !== undefined) t.after(() => rmSync(fleetDir, { recursive: true, force: true }));
   assert.ok(output.includes('Fleet ready.'), `the fleet started:\n${output}`);
   const instances = [...output.matchAll(/(fleet-\d)\s+traffic (\S+)\s+admin (\S+)/g)].map(([, id, traffic, admin]) => ({ id, traffic, admin }));
   assert.deepEqual(instances.map((i) => i.id), ['fleet-1', 'fleet-2']);
