@@ -64,8 +64,10 @@ test('a local fleet shares drains through its own Redis and stops cleanly on Ctr
 
   for (const instance of instances) assert.equal(await landsOn(instance.traffic), 'trade-south', `${instance.id} routes Guangzhou to trade-south`);
 
+  // The banner's commands carry the token the config resolved (SWITCHYARD_ADMIN_TOKEN may override the demo's).
+  const token = /Authorization: Bearer (\S+)'/.exec(output)?.[1];
   const drain = await fetch(`${instances[0].admin}/api/clusters/trade-south/drain`, {
-    method: 'PUT', headers: { authorization: 'Bearer demo-admin-token', 'content-type': 'application/json' }, body: '{"drained": true}',
+    method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"drained": true}',
   });
   assert.equal(drain.status, 200, await drain.text());
   const drainedBy = Date.now() + propagationTimeoutMs;
