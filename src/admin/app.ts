@@ -58,6 +58,15 @@ export function buildAdminApp(deps: AdminDeps, auth = new AdminAuth()): FastifyI
     genReqId: () => randomUUID(),
   }) as unknown as FastifyInstance<Server>;
   app.decorateRequest('adminFingerprint', '');
+  // `curl -X DELETE -H 'content-type: application/json'` sends no body: that is no body, not an error.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(Object.assign(new Error('the body is not valid JSON'), { statusCode: 400 }), undefined);
+    }
+  });
   app.addHook('onRequest', async (request, reply) => {
     if (!needsToken(request.routeOptions.url, request.url)) return;
     const verdict = auth.check(request.ip, request.headers.authorization, deps.runtime.config.admin.token);
