@@ -1,75 +1,143 @@
 /**
- * The traffic listener: a fastify app with one catch-all route that hands the raw request to the
- * gateway (`reply.hijack()`), so bodies are streamed, never parsed. Node's HTTP server enforces the
- * `limits` block (header size → 431, header and request timeouts, connection cap); malformed requests
- * get the gateway's JSON errors. The admin API is never served here (SPEC §7).
+ * The traffic listener (SPEC §9). fastify owns its lifecycle (listen, close, idle connections), as it
+ * does the admin app's; requests bypass fastify's router and body parsing and go straight to the
+ * gateway, because those judge methods (404 for PROPFIND), content types (415) and URL encodings
+ * (400) that a proxy must pass through untouched. Node's HTTP server enforces the `limits` block:
+ * header size → 431, header and request timeouts → 408, connection cap; malformed framing → 400.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.ts';
 import { renderErrorBody, type ErrorCode, errorCatalogue } from '../errors.ts';
+import { sendError } from './respond.ts';
 
 /** What the listener hands each request to. */
 export interface TrafficHandler {
   handle(req: IncomingMessage, res: ServerResponse): void;
 }
 
+/**
+ * Request header lines accepted (Envoy's default). Node silently drops lines past its own count, which
+ * would forward a request other than the one sent; past this many the request gets 431 instead.
+ */
+export const MAX_REQUEST_HEADERS = 100;
+
+/** Bounds of how often Node looks for connections past their header or request timeout. */
+const MIN_TIMEOUT_CHECK_MS = 50;
+const MAX_TIMEOUT_CHECK_MS = 1000;
+/** Timeouts are noticed within this fraction of the header timeout. */
+const TIMEOUT_CHECKS_PER_HEADERS_TIMEOUT = 4;
+
+/** How long a connection answered with a raw error may stay open for the client to read it. */
+const ERROR_LINGER_MS = 1000;
+
 /** Builds the traffic app; `listen` is up to the caller. */
 export function buildTrafficApp(limits: Config['limits'], handler: TrafficHandler): FastifyInstance<Server> {
-  const app = Fastify({
+  return Fastify({
     logger: false,
-    serverFactory: (fastifyHandler) => createTrafficServer(limits, fastifyHandler),
-    rewriteUrl: (req) => originFormOf(req.url ?? '/'),
+    // fastify's own request handler is never installed: see the file comment.
+    serverFactory: () => createTrafficServer(limits, handler),
     clientErrorHandler: onClientError,
-    frameworkErrors: (err, _request, reply) => {
-      reply.hijack();
-      const body = renderErrorBody('bad_request', '-', err.message);
-      reply.raw.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-      reply.raw.end(body);
-    },
   }) as unknown as FastifyInstance<Server>;
-  app.removeAllContentTypeParsers();
-  // Leave the body stream untouched for the proxy; fastify must not read or parse it.
-  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
-  // Every method fastify supports; CONNECT never reaches here (see createTrafficServer).
-  app.all('*', (request, reply) => {
-    reply.hijack();
-    handler.handle(request.raw, reply.raw);
-  });
-  return app;
 }
 
-function createTrafficServer(limits: Config['limits'], handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+/** The Node server with the `limits` applied and every request routed to the handler. */
+export function createTrafficServer(limits: Config['limits'], handler: TrafficHandler): Server {
+  // Node refuses a header timeout longer than the request timeout; the request timeout covers it anyway.
+  const headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
   const server = createServer({
     maxHeaderSize: limits.maxHeaderBytes,
-    headersTimeout: limits.headersTimeoutMs,
+    headersTimeout,
     requestTimeout: limits.requestTimeoutMs,
+    // Node checks the timeouts only this often (30 s by default, which would let slow clients linger).
+    connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_MS,
+      Math.max(MIN_TIMEOUT_CHECK_MS, Math.floor(headersTimeout / TIMEOUT_CHECKS_PER_HEADERS_TIMEOUT))),
+    // Longer than cloud load balancers' idle timeouts, so they never reuse a connection we are closing.
     keepAliveTimeout: 65_000,
-    // Load balancers keep connections for a long time; HTTP/1.0 clients without Host are still served.
+    // HTTP/1.0 clients without Host are still served.
     requireHostHeader: false,
     joinDuplicateHeaders: false,
-  }, handler);
+    // Never lenient, whatever NODE_OPTIONS says: lenient parsing is how requests get smuggled.
+    insecureHTTPParser: false,
+  }, (req, res) => {
+    if (admit(req, res)) handler.handle(req, res);
+  });
+  // One more than accepted, so that "too many" can be told apart from "exactly the limit".
+  server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
   server.maxConnections = limits.maxConnections;
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!admit(req, res)) return;
+    continueOnFirstRead(req, res);
+    handler.handle(req, res);
+  });
   // CONNECT would make the gateway an open tunnel (SPEC §9): refused.
   server.on('connect', (_req: IncomingMessage, socket: Socket) => writeRawError(socket, 'method_not_allowed'));
   return server;
 }
 
-/** An absolute-form target (`GET http://host/path`) is treated as its path: it never picks an upstream. */
+/** Normalises the target and applies the checks Node leaves to us; false when already answered. */
+function admit(req: IncomingMessage, res: ServerResponse): boolean {
+  req.url = originFormOf(req.url ?? '/');
+  if (req.rawHeaders.length / 2 > MAX_REQUEST_HEADERS) {
+    sendError(res, { code: 'header_too_large', requestId: '-', close: true });
+    return false;
+  }
+  return true;
+}
+
+/**
+ * `Expect: 100-continue` (SPEC §9): the 100 goes out when something first reads the body (an upstream
+ * attempt, the spool), so a request answered without its body (413 over a route's cap, 404, 503) never
+ * invites it. A Readable's `_read` runs when a consumer first wants data that has not arrived.
+ */
+function continueOnFirstRead(req: IncomingMessage, res: ServerResponse): void {
+  const read = req._read;
+  req._read = function readAfterContinue(this: IncomingMessage, size: number): void {
+    req._read = read;
+    // Node reads what is left of an unread body after the response ended; a 100 then would corrupt the stream.
+    if (!res.headersSent && !res.writableEnded) res.writeContinue();
+    read.call(this, size);
+  };
+}
+
+/**
+ * An absolute-form target (`GET http://host/path`) is treated as its path and query: the host in it
+ * never picks an upstream (SPEC §2.7). `*` (OPTIONS) becomes `/`.
+ */
 export function originFormOf(url: string): string {
   if (url.charCodeAt(0) === 47 /* / */) return url;
   const scheme = url.indexOf('://');
   if (scheme === -1) return url === '*' ? '/' : `/${url}`;
-  const slash = url.indexOf('/', scheme + 3);
-  return slash === -1 ? '/' : url.slice(slash);
+  const authorityEnd = url.slice(scheme + 3).search(/[/?#]/);
+  if (authorityEnd === -1) return '/';
+  const rest = url.slice(scheme + 3 + authorityEnd);
+  return rest.charCodeAt(0) === 47 ? rest : `/${rest}`;
 }
 
+/**
+ * Errors Node's parser raised on a connection (malformed framing, oversized headers, timeouts). Nothing
+ * is written into a response already under way; otherwise the gateway's JSON error, then close.
+ */
 function onClientError(err: Error & { code?: string }, socket: Socket): void {
-  const code: ErrorCode = err.code === 'HPE_HEADER_OVERFLOW' ? 'header_too_large'
-    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'HPE_HEADERS_TIMEOUT' ? 'request_timeout'
-      : 'bad_request';
-  writeRawError(socket, code);
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  // `_httpMessage` is the response in progress on this connection (how Node's own handler checks it).
+  const inProgress = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (inProgress?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  writeRawError(socket, clientErrorCode(err.code));
+}
+
+/** Maps Node's parser and timeout errors to the catalogue. */
+export function clientErrorCode(nodeCode: string | undefined): ErrorCode {
+  switch (nodeCode) {
+    case 'HPE_HEADER_OVERFLOW': return 'header_too_large';
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'HPE_HEADERS_TIMEOUT': return 'request_timeout';
+    default: return 'bad_request';
+  }
 }
 
 function writeRawError(socket: Socket, code: ErrorCode): void {
@@ -81,6 +149,8 @@ function writeRawError(socket: Socket, code: ErrorCode): void {
   const { status } = errorCatalogue[code];
   socket.end(`HTTP/1.1 ${status} ${statusText(status)}\r\ncontent-type: application/json; charset=utf-8\r\n`
     + `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  // Give the client time to read the answer, but never keep a half-closed connection around.
+  setTimeout(() => socket.destroy(), ERROR_LINGER_MS).unref();
 }
 
 function statusText(status: number): string {
