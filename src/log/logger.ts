@@ -31,10 +31,20 @@ export interface LoggerOptions {
 /** How long exit waits for buffered lines to reach the destination. */
 const flushTimeoutMs = 2000;
 
+/**
+ * Buffered lines are written at least this often: the buffer only writes itself out once 4 KiB are
+ * waiting, and a quiet gateway must not hold back the line saying a reload failed.
+ */
+const flushIntervalMs = 1000;
+
 /** Creates the process logger. */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const destination = options.stream
-    ?? pino.destination({ dest: options.destination ?? 1, sync: options.sync ?? false, minLength: options.sync ? 0 : 4096 });
+  let destination = options.stream;
+  if (destination === undefined) {
+    const buffered = pino.destination({ dest: options.destination ?? 1, sync: options.sync ?? false, minLength: options.sync ? 0 : 4096 });
+    if (options.sync !== true) setInterval(() => flushQuietly(buffered), flushIntervalMs).unref();
+    destination = buffered;
+  }
   return pino({
     level: options.level ?? 'info',
     base: { pid: process.pid },
@@ -66,4 +76,12 @@ export function flushLogger(logger: Logger): Promise<void> {
       resolve();
     }
   });
+}
+
+function flushQuietly(destination: { flush(): void }): void {
+  try {
+    destination.flush();
+  } catch {
+    // destroyed (process exiting): nothing left to write
+  }
 }

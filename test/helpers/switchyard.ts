@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { parseDocument, stringify } from 'yaml';
+import { isMap, parseDocument, stringify } from 'yaml';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { loadConfigFile } from '../../src/config/load.ts';
 import { buildRuntimeConfig } from '../../src/config/runtime.ts';
@@ -40,6 +40,8 @@ export interface RunningSwitchyard {
   readonly logs: LogLine[];
   /** Replaces the config file (listen/admin addresses forced as at start); reload is up to the test. */
   writeConfig(config: ConfigInput | string): Promise<void>;
+  /** The YAML `writeConfig` would write, for tests that lay files out themselves. */
+  render(config: ConfigInput | string): string;
 }
 
 /** Starts a Switchyard in this process on free 127.0.0.1 ports; closed in t.after(). */
@@ -61,7 +63,7 @@ export async function startSwitchyard(t: TestContext, config: ConfigInput | stri
   const { trafficPort, adminPort } = await switchyard.start();
   return {
     trafficUrl: `http://127.0.0.1:${trafficPort}`, adminUrl: `http://127.0.0.1:${adminPort}`,
-    switchyard, configFile, logs, writeConfig,
+    switchyard, configFile, logs, writeConfig, render: (input) => withAddresses(input, ports),
   };
 }
 
@@ -126,9 +128,11 @@ export async function waitFor(what: string, condition: () => boolean | Promise<b
   }
 }
 
-/** The config as YAML with both listeners on 127.0.0.1 and the given ports (0: any free port). */
+/** The config as YAML with both listeners on 127.0.0.1 and the given ports (0: any free port); broken YAML as it is. */
 function withAddresses(config: ConfigInput | string, ports: { listen: number; admin: number }): string {
   const doc = parseDocument(typeof config === 'string' ? config : stringify(config));
+  // Broken YAML is written as it is: tests use it to check that a reload refuses it.
+  if (doc.errors.length > 0 || !isMap(doc.contents)) return config as string;
   doc.setIn(['listen', 'host'], '127.0.0.1');
   doc.setIn(['listen', 'port'], ports.listen);
   doc.setIn(['admin', 'host'], '127.0.0.1');
