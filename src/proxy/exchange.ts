@@ -18,6 +18,7 @@ import { downstreamResponseHeaders } from './headers.ts';
 import type { PoolRegistry } from './pools.ts';
 import { sendError } from './respond.ts';
 import type { UpstreamSignals } from './signals.ts';
+import type { PinnedUnavailableHandler } from './gateway.ts';
 
 /** What an exchange needs from the gateway; shared by all exchanges of one config generation. */
 export interface ExchangeDeps {
@@ -26,6 +27,8 @@ export interface ExchangeDeps {
   readonly signals: UpstreamSignals;
   readonly breakers: BreakerView;
   retryBudget(route: RuntimeRoute): RetryBudget;
+  /** Takes pinned requests that every endpoint refused (body untouched); absent: 503 pinned_cluster_unavailable. */
+  readonly pinnedUnavailable: PinnedUnavailableHandler | undefined;
   /** Called once per exchange when the client response is done (finished or broken). */
   exchangeEnded(exchange: Exchange): void;
 }
@@ -60,6 +63,8 @@ export class Exchange {
   upstreamMs = 0;
   bytesOut = 0;
   bodyBytes = 0;
+  /** Handed to the spool and answered 202 there: the gateway answered, no cluster did. */
+  spooled = false;
 
   private readonly deps: ExchangeDeps;
   private readonly snapshot: FleetSnapshot;
@@ -79,6 +84,8 @@ export class Exchange {
   private done = false;
   /** The current attempt has not been reported to the signals yet; each attempt is reported once. */
   private attemptOpen = false;
+  /** Settles once a pinned hand-over has answered: the request is recorded only then. */
+  private handedOver: Promise<void> | undefined;
 
   constructor(req: IncomingMessage, res: ServerResponse, decision: ForwardDecision, client: ClientFacts, requestId: string,
     upstreamHeaders: string[], snapshot: FleetSnapshot, deps: ExchangeDeps) {
@@ -209,6 +216,7 @@ export class Exchange {
     const next = this.nextFallback();
     if (next !== undefined) return this.moveTo(next);
     if (this.anyWritten) return this.fail(this.lastWrittenFailure ?? 'upstream_error', false);
+    if (this.route.pin !== undefined && this.deps.pinnedUnavailable !== undefined) return this.handOverPinned();
     this.fail(this.route.pin !== undefined ? 'pinned_cluster_unavailable' : 'no_healthy_cluster', false);
   }
 
@@ -232,6 +240,23 @@ export class Exchange {
     while (this.fallbacks[this.fallbackIndex] !== undefined
       && this.deps.breakers.state(this.fallbacks[this.fallbackIndex].name) === 'open') this.fallbackIndex++;
     return this.fallbacks[this.fallbackIndex];
+  }
+
+  /**
+   * Every endpoint of the pinned cluster refused the connection: nothing was written and the client's
+   * body is untouched, so it can still be spooled (SPEC §5) rather than refused.
+   */
+  private handOverPinned(): void {
+    clearTimeout(this.totalTimer);
+    this.current = null;
+    this.errorCode = 'pinned_cluster_unavailable';
+    this.handedOver = this.deps.pinnedUnavailable!({
+      req: this.req, res: this.res, route: this.route, requestId: this.requestId, reason: 'endpoints_refused',
+      upstreamHeaders: this.upstreamHeaders,
+    }).then((code) => {
+      this.errorCode = code;
+      this.spooled = code === undefined;
+    });
   }
 
   private moveTo(next: RuntimeCluster): void {
@@ -278,7 +303,8 @@ export class Exchange {
       this.endAttempt('cancelled');
     }
     if (this.status === 0 && this.errorCode === undefined) this.status = 499;
-    this.deps.exchangeEnded(this);
+    if (this.handedOver !== undefined) void this.handedOver.then(() => this.deps.exchangeEnded(this));
+    else this.deps.exchangeEnded(this);
   }
 }
 

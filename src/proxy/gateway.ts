@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { RuntimeConfig, RuntimeRoute } from '../config/runtime.ts';
 import { decide, type Decision, type DecisionRequest } from '../decision/decide.ts';
+import type { ErrorCode } from '../errors.ts';
 import type { GeoInfo, GeoLookup } from '../geo/types.ts';
 import { resolveClientAddress, type TrustedProxies } from '../ingress/client-address.ts';
 import type { BreakerView, FleetSnapshot } from '../state/snapshot.ts';
@@ -26,9 +27,33 @@ export interface GatewayDeps {
   readonly signals: UpstreamSignals;
   /** Sees every request once it is done: forwarded, rejected or broken (metrics, access log). */
   readonly observer: RequestObserver;
-  /** Handles `spool` decisions (pinned route, cluster unavailable); answers 503 when absent. */
-  readonly spool?: (req: IncomingMessage, res: ServerResponse, decision: Decision & { action: 'spool' }, requestId: string) => void;
+  /**
+   * Answers webhooks of pinned routes whose cluster is unavailable (SPEC §2.4, §5): spools them or
+   * refuses them with a log line an SRE can reconcile; without it the gateway answers a plain 503.
+   */
+  readonly pinnedUnavailable?: PinnedUnavailableHandler;
 }
+
+/**
+ * A request of a pinned route that its cluster cannot take: found unavailable by the decision, or every
+ * endpoint refused the connection before anything was written. Its body has not been read yet.
+ */
+export interface PinnedUnavailable {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly route: RuntimeRoute;
+  readonly requestId: string;
+  /** Why: the decision's reasons (`drained`, `breaker_open`, comma-joined) or `endpoints_refused`. */
+  readonly reason: string;
+  /** The headers the pinned cluster would have received, forwarding headers included (flat name/value pairs). */
+  readonly upstreamHeaders: readonly string[];
+}
+
+/**
+ * Answers a PinnedUnavailable request (202 spooled, 503, 413) and resolves once the answer is written,
+ * with the gateway error code answered, or undefined when the request was spooled. Never rejects.
+ */
+export type PinnedUnavailableHandler = (request: PinnedUnavailable) => Promise<ErrorCode | undefined>;
 
 /** A finished request as metrics and the access log see it. */
 export interface RequestRecord {
@@ -60,6 +85,7 @@ export class Gateway implements ExchangeDeps {
   readonly cursor = new EndpointCursor();
   readonly signals: UpstreamSignals;
   readonly breakers: BreakerView;
+  readonly pinnedUnavailable: PinnedUnavailableHandler | undefined;
   inflight = 0;
   private runtime!: RuntimeConfig;
   private budgets = new Map<string, RetryBudget>();
@@ -69,6 +95,7 @@ export class Gateway implements ExchangeDeps {
     this.deps = deps;
     this.signals = deps.signals;
     this.breakers = deps.breakers;
+    this.pinnedUnavailable = deps.pinnedUnavailable;
     this.apply(runtime);
   }
 
@@ -113,13 +140,19 @@ export class Gateway implements ExchangeDeps {
     const decision = decide(decisionRequest(req, clientIp, geo), {
       runtime, snapshot, breakers: this.deps.breakers, nowMs: Date.now(), random: Math.random,
     });
+    if (this.pinnedUnavailable !== undefined && isPinnedUnavailable(decision)) {
+      const headers = upstreamRequestHeaders(req.rawHeaders, { peer, peerTrusted: trusted.has(peer), requestId, geo });
+      const reason = decision.candidates[0]?.reasons.join(',') || decision.reason;
+      void this.pinnedUnavailable({ req, res, route: decision.route!, requestId, reason, upstreamHeaders: headers })
+        .then((errorCode) => this.observeLocal(req, res, requestId, clientIp, geo, startedAt, errorCode, decision));
+      return;
+    }
     if (decision.action === 'reject') {
       sendError(res, { code: decision.error, requestId, route: decision.route?.name, retryAfterSeconds: decision.retryAfterSeconds,
         close: req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined });
       return this.observeLocal(req, res, requestId, clientIp, geo, startedAt, decision.error, decision);
     }
     if (decision.action === 'spool') {
-      if (this.deps.spool !== undefined) return this.deps.spool(req, res, decision, requestId);
       sendError(res, { code: 'pinned_cluster_unavailable', requestId, route: decision.route.name,
         retryAfterSeconds: decision.route.config.onUnavailable.retryAfterSeconds, close: true });
       return this.observeLocal(req, res, requestId, clientIp, geo, startedAt, 'pinned_cluster_unavailable', decision);
@@ -139,7 +172,7 @@ export class Gateway implements ExchangeDeps {
       method: exchange.req.method!,
       path: exchange.req.url!,
       route: exchange.route.name,
-      cluster: exchange.errorCode === undefined ? exchange.cluster.name : undefined,
+      cluster: exchange.errorCode === undefined && !exchange.spooled ? exchange.cluster.name : undefined,
       status: exchange.res.statusCode,
       errorCode: exchange.errorCode,
       clientIp: client.ip,
@@ -155,11 +188,11 @@ export class Gateway implements ExchangeDeps {
   }
 
   private observeLocal(req: IncomingMessage, res: ServerResponse, requestId: string, clientIp: string, geo: GeoInfo | undefined,
-    startedAt: number, errorCode: string, decision: Decision | undefined): void {
+    startedAt: number, errorCode: string | undefined, decision: Decision | undefined): void {
     this.deps.observer.requestEnded({
       requestId, method: req.method!, path: req.url!, route: decision?.route?.name, cluster: undefined,
       status: res.statusCode, errorCode, clientIp, geo, durationMs: performance.now() - startedAt, upstreamMs: undefined,
-      retries: 0, attempts: 0, bytesOut: 0, decisionReason: decision?.reason ?? errorCode, panic: decision?.panic ?? false,
+      retries: 0, attempts: 0, bytesOut: 0, decisionReason: decision?.reason ?? errorCode ?? '', panic: decision?.panic ?? false,
     }, undefined);
   }
 
@@ -167,6 +200,11 @@ export class Gateway implements ExchangeDeps {
   async close(): Promise<void> {
     await this.pools.close();
   }
+}
+
+/** A pinned route's cluster is unavailable: the decision spools, or rejects with pinned_cluster_unavailable. */
+function isPinnedUnavailable(decision: Decision): boolean {
+  return decision.action === 'spool' || (decision.action === 'reject' && decision.error === 'pinned_cluster_unavailable');
 }
 
 function decisionRequest(req: IncomingMessage, clientIp: string, geo: GeoInfo | undefined): DecisionRequest {
