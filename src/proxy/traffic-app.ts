@@ -55,7 +55,7 @@ export function createTrafficServer(limits: Config['limits'], handler: TrafficHa
       Math.max(MIN_TIMEOUT_CHECK_MS, Math.floor(headersTimeout / TIMEOUT_CHECKS_PER_HEADERS_TIMEOUT))),
     // Longer than cloud load balancers' idle timeouts, so they never reuse a connection we are closing.
     keepAliveTimeout: 65_000,
-    // HTTP/1.0 clients without Host are still served.
+    // Checked in admit(), so that the answer is the gateway's JSON error rather than Node's bare 400.
     requireHostHeader: false,
     joinDuplicateHeaders: false,
     // Never lenient, whatever NODE_OPTIONS says: lenient parsing is how requests get smuggled.
@@ -79,11 +79,26 @@ export function createTrafficServer(limits: Config['limits'], handler: TrafficHa
 /** Normalises the target and applies the checks Node leaves to us; false when already answered. */
 function admit(req: IncomingMessage, res: ServerResponse): boolean {
   req.url = originFormOf(req.url ?? '/');
-  if (req.rawHeaders.length / 2 > MAX_REQUEST_HEADERS) {
-    sendError(res, { code: 'header_too_large', requestId: '-', close: true });
-    return false;
+  const problem = headerProblem(req);
+  if (problem === undefined) return true;
+  sendError(res, { code: problem, requestId: '-', close: true });
+  return false;
+}
+
+/**
+ * Too many header lines (431), or a Host problem RFC 9112 §3.2 answers with 400: an HTTP/1.1 request
+ * without Host, or one with two. Node keeps the first Host for routing while every line is forwarded,
+ * so an ingress that reads the second would serve a host the route was never chosen for.
+ */
+function headerProblem(req: IncomingMessage): ErrorCode | undefined {
+  const raw = req.rawHeaders;
+  if (raw.length / 2 > MAX_REQUEST_HEADERS) return 'header_too_large';
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') hosts++;
   }
-  return true;
+  if (hosts > 1 || (hosts === 0 && req.httpVersionMajor === 1 && req.httpVersionMinor === 1)) return 'bad_request';
+  return undefined;
 }
 
 /**
