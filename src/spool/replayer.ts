@@ -1,0 +1,175 @@
+/**
+ * The replayer of one route's spool (SPEC §5). Every instance runs one per pinned route, but only the
+ * holder of the route's lease delivers: one replayer for the fleet, strictly in stream order. The
+ * holder renews the lease while it works; if it crashes the lease expires and another instance takes
+ * over with the entry that was in flight still first in the stream, so delivery is at least once.
+ */
+import type { RuntimeRoute } from '../config/runtime.ts';
+import type { StateLogger } from '../state/logger.ts';
+import type { SpoolDelivery } from './delivery.ts';
+import type { SpoolEntry } from './entry.ts';
+import type { SpoolKeys } from './keys.ts';
+import type { MalformedEntry, SpoolStats, SpoolStore } from './store.ts';
+
+/** Timings of the replay loop. */
+export interface ReplayTuning {
+  /** How often an idle replayer looks at its stream (and refreshes status). */
+  readonly pollIntervalMs: number;
+  /** Lease lifetime: how long a crashed holder blocks the route before another instance takes over. */
+  readonly leaseMs: number;
+  /** First and last wait after a failed delivery (5xx, refused, timeout); doubles in between. */
+  readonly backoffMinMs: number;
+  readonly backoffMaxMs: number;
+  /** Entries read per round trip. */
+  readonly batchSize: number;
+}
+
+export interface ReplayerDeps {
+  readonly store: SpoolStore;
+  readonly delivery: SpoolDelivery;
+  readonly instanceId: string;
+  readonly logger: StateLogger;
+  readonly tuning: ReplayTuning;
+  /** The route as the current config has it; undefined once it was removed. */
+  route(): RuntimeRoute | undefined;
+  keys(route: string): SpoolKeys;
+  /** Whether the pinned cluster may take traffic by the fleet view and breakers (drained or open: no). */
+  available(route: RuntimeRoute): boolean;
+}
+
+const defaultMaxAgeSeconds = 86_400;
+
+/** Replays one route's spool while this instance holds its lease. */
+export class RouteReplayer {
+  readonly name: string;
+  /** Last stats read, for status() and metrics; undefined until the first cycle. */
+  stats: SpoolStats | undefined;
+  /** Entries delivered by this instance (2xx). */
+  delivered = 0;
+  private readonly deps: ReplayerDeps;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private failures = 0;
+  private lease = new AbortController();
+
+  constructor(name: string, deps: ReplayerDeps) {
+    this.name = name;
+    this.deps = deps;
+  }
+
+  /** Starts the loop. */
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** Stops after the delivery in flight (bounded by `waitMs`); `release` hands the lease over at once. */
+  async stop(waitMs: number, release: boolean): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.running, new Promise((resolve) => { timer = setTimeout(resolve, waitMs); })]);
+    clearTimeout(timer);
+    this.lease.abort(new Error('replayer stopped'));
+    await this.running;
+    if (release) await this.deps.store.releaseLease(this.deps.keys(this.name), this.deps.instanceId).catch(() => {});
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.cycle().then((nextMs) => this.schedule(nextMs));
+    }, delayMs);
+  }
+
+  /** One look at the stream; resolves with the delay before the next one. Never rejects. */
+  private async cycle(): Promise<number> {
+    const { tuning } = this.deps;
+    const route = this.deps.route();
+    if (route === undefined || route.pin === undefined) return tuning.pollIntervalMs;
+    const keys = this.deps.keys(route.name);
+    try {
+      this.stats = await this.deps.store.stats(keys);
+      if (this.stats.depth === 0 || !await this.deps.store.holdLease(keys, this.deps.instanceId, tuning.leaseMs)) return tuning.pollIntervalMs;
+      const retry = await this.holding(keys, () => this.drain(route, keys));
+      this.stats = await this.deps.store.stats(keys);
+      return retry ? this.backoffMs() : tuning.pollIntervalMs;
+    } catch (err) {
+      this.deps.logger.warn({ route: route.name, err: { message: (err as Error).message } }, 'spool replay cycle failed');
+      return this.backoffMs();
+    }
+  }
+
+  /** Runs `work` while renewing the lease; losing it aborts the delivery in flight. */
+  private async holding<T>(keys: SpoolKeys, work: () => Promise<T>): Promise<T> {
+    const lease = this.lease = new AbortController();
+    const renew = setInterval(() => {
+      this.deps.store.holdLease(keys, this.deps.instanceId, this.deps.tuning.leaseMs)
+        .then((held) => held || lease.abort(new Error('lease lost')), (err: Error) => lease.abort(err));
+    }, Math.max(1, Math.floor(this.deps.tuning.leaseMs / 3)));
+    try {
+      return await work();
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  /** Delivers from the head of the stream until it is empty or a delivery must wait; true to back off. */
+  private async drain(route: RuntimeRoute, keys: SpoolKeys): Promise<boolean> {
+    const maxAgeMs = (route.config.spool?.maxAgeSeconds ?? defaultMaxAgeSeconds) * 1000;
+    while (!this.stopped && !this.lease.signal.aborted) {
+      const batch = await this.deps.store.head(keys, this.deps.tuning.batchSize);
+      if (batch.length === 0) return false;
+      for (const entry of batch) {
+        if (this.stopped || this.lease.signal.aborted) return false;
+        if (isMalformed(entry)) {
+          await this.deadLetter(keys, route, entry.id, 0, 'malformed');
+          continue;
+        }
+        // Arrival order is stream order: once the head is young enough, so is the rest.
+        if (Date.now() - entry.arrivedAtMs > maxAgeMs) {
+          await this.deadLetter(keys, route, entry.id, entry.sizeBytes, 'max_age', entry.requestId);
+          continue;
+        }
+        if (!this.deps.available(route)) return false;
+        if (!await this.deliver(route, keys, entry)) return true;
+      }
+    }
+    return false;
+  }
+
+  /** One delivery and its bookkeeping; false when the entry must be tried again later. */
+  private async deliver(route: RuntimeRoute, keys: SpoolKeys, entry: SpoolEntry): Promise<boolean> {
+    const outcome = await this.deps.delivery.deliver(entry, route.pin!, this.lease.signal);
+    const facts = { route: route.name, spoolId: entry.id, requestId: entry.requestId };
+    if (outcome.kind === 'retry') {
+      this.failures++;
+      if (this.failures === 1) this.deps.logger.warn({ ...facts, status: outcome.status, err: outcome.error }, 'spooled webhook delivery failed; retrying');
+      return false;
+    }
+    this.failures = 0;
+    if (outcome.kind === 'rejected') {
+      await this.deadLetter(keys, route, entry.id, entry.sizeBytes, `rejected_${outcome.status}`, entry.requestId);
+      return true;
+    }
+    this.delivered++;
+    await this.deps.store.ack(keys, entry.id, entry.sizeBytes);
+    this.deps.logger.info({ ...facts, status: outcome.status, spooledForMs: Date.now() - entry.arrivedAtMs }, 'spooled webhook delivered');
+    return true;
+  }
+
+  private async deadLetter(keys: SpoolKeys, route: RuntimeRoute, id: string, sizeBytes: number,
+    reason: Parameters<SpoolStore['deadLetter']>[3], requestId?: string): Promise<void> {
+    await this.deps.store.deadLetter(keys, id, sizeBytes, reason, Date.now());
+    this.deps.logger.warn({ route: route.name, spoolId: id, requestId, reason, deadLetterStream: keys.dead }, 'spooled webhook dead-lettered');
+  }
+
+  private backoffMs(): number {
+    const { backoffMinMs, backoffMaxMs } = this.deps.tuning;
+    return Math.min(backoffMaxMs, backoffMinMs * 2 ** Math.min(Math.max(0, this.failures - 1), 16));
+  }
+}
+
+function isMalformed(entry: SpoolEntry | MalformedEntry): entry is MalformedEntry {
+  return 'malformed' in entry;
+}
