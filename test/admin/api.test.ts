@@ -52,7 +52,7 @@ test('explain answers what decide() answers for such a request, in the SPEC §7 
 
 test('draining a cluster moves its traffic; undraining brings it back; unknown names and bad bodies are refused', async (t) => {
   // No failback hold: the undrained cluster takes its traffic back at once.
-  const sy = await setup(t, { scoring: { failbackHoldMs: 0, slowStartMs: 0 } });
+  const sy = await setup(t, { scoring: { kmPerMs: 1, failbackHoldMs: 0, slowStartMs: 0 } });
   assert.equal(await landsOn(sy), 'trade-east', 'local clients start on the default region');
   const drained = await api(sy, 'PUT', '/api/clusters/trade-east/drain', { drained: true });
   assert.deepEqual([drained.status, drained.json], [200, { cluster: 'trade-east', drained: true }]);

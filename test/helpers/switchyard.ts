@@ -164,8 +164,8 @@ export interface ClusterUrls {
 
 /**
  * A small production-shaped config: trade-east (primary, the default region, so local clients land
- * there), trade-south, promo-standby; a pinned webhook route and a storefront route with a standby dial.
- * Fast state cycles; file watching off unless a test turns it on.
+ * there), trade-south (Guangdong clients land there), promo-standby; a pinned webhook route and a
+ * storefront route with a standby dial. Fast state cycles; file watching off unless a test turns it on.
  */
 export function gatewayConfig(urls: ClusterUrls, overrides: Partial<ConfigInput> = {}): ConfigInput {
   return {
@@ -185,6 +185,8 @@ export function gatewayConfig(urls: ClusterUrls, overrides: Partial<ConfigInput>
       { name: 'payment-webhooks', match: { pathPrefix: '/webhooks/payment/', methods: ['POST'] }, pin: 'trade-east' },
       { name: 'storefront', match: { pathPrefix: '/' }, clusters: ['trade-east', 'trade-south'], standby: { cluster: 'promo-standby', dial: 0 } },
     ],
+    // 1 km per ms: trade-south is ~1200 ms away from local clients, so latency noise never moves them.
+    scoring: { kmPerMs: 1 },
     shutdown: { readinessGraceMs: 0, drainTimeoutMs: 5000 },
     reload: { watch: false },
     ...overrides,

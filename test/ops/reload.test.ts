@@ -148,7 +148,7 @@ test('unchanged clusters keep their breaker state across a reload', async (t) =>
   const sy = await startSwitchyard(t, config);
   for (let i = 0; i < 3; i++) await (await fetch(`${sy.trafficUrl}/x`)).arrayBuffer();
   assert.equal(sy.switchyard.breakers.state('trade-east'), 'open');
-  await sy.writeConfig({ ...config, scoring: { tieMs: 1 } });
+  await sy.writeConfig({ ...config, scoring: { ...config.scoring, tieMs: 1 } });
   assert.equal((await sy.switchyard.reload()).ok, true);
   assert.equal(sy.switchyard.breakers.state('trade-east'), 'open', 'still open after the reload');
 });
