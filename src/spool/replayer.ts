@@ -63,7 +63,10 @@ export class RouteReplayer {
     this.schedule(0);
   }
 
-  /** Stops after the delivery in flight (bounded by `waitMs`); `release` hands the lease over at once. */
+  /**
+   * Stops after the delivery in flight, waiting at most `waitMs` (a dead Redis must not hold shutdown up);
+   * past that the delivery is aborted and its entry stays first in line. `release` hands the lease over.
+   */
   async stop(waitMs: number, release: boolean): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
@@ -71,7 +74,6 @@ export class RouteReplayer {
     await Promise.race([this.running, new Promise((resolve) => { timer = setTimeout(resolve, waitMs); })]);
     clearTimeout(timer);
     this.lease.abort(new Error('replayer stopped'));
-    await this.running;
     if (release) await this.deps.store.releaseLease(this.deps.keys(this.name), this.deps.instanceId).catch(() => {});
   }
 

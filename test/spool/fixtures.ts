@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import type { TestContext } from 'node:test';
+import { Redis } from 'ioredis';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import type { SpoolTuning } from '../../src/spool/webhook-spool.ts';
 import type { ClusterView, FleetSnapshot } from '../../src/state/snapshot.ts';
@@ -183,4 +184,12 @@ export function endToEndHeaders(raw: readonly string[]): string[] {
     if (!perHop.has(lower) && !lower.startsWith('x-geo-')) out.push(raw[i], raw[i + 1]);
   }
   return out;
+}
+
+/** A plain client that looks into the spool's keys; closed in t.after() without lingering on a dead server. */
+export function spoolObserver(t: TestContext, port: number): Redis {
+  const client = new Redis({ port, host: '127.0.0.1', disconnectTimeout: 50 });
+  client.on('error', () => {});
+  t.after(() => client.disconnect());
+  return client;
 }
