@@ -17,12 +17,13 @@ import { GeoResolver } from './geo/lookup.ts';
 import { FleetState } from './state/fleet.ts';
 import type { ClusterBreakers } from './breakers/cluster-breakers.ts';
 import { UpstreamGuard } from './breakers/upstream-guard.ts';
-import { Gateway, type RequestObserver } from './proxy/gateway.ts';
+import { Gateway } from './proxy/gateway.ts';
 import { buildTrafficApp } from './proxy/traffic-app.ts';
 import { buildAdminApp } from './admin/app.ts';
 import { AccessLog } from './log/access.ts';
 import type { Logger } from './log/logger.ts';
 import { SwitchyardMetrics } from './metrics/metrics.ts';
+import { observeRequests } from './metrics/observers.ts';
 import { TrafficSeries } from './metrics/traffic-series.ts';
 import { closeServerGracefully, restartOnlyChanges } from './server-lifecycle.ts';
 
@@ -78,7 +79,11 @@ export class Switchyard {
       inflight: (cluster) => observations.summary(cluster)?.inflight ?? 0, geoStats: geo.stats, nowMs: Date.now,
     });
     this.gateway = new Gateway(runtime, {
-      geo, snapshot: () => this.fleet.snapshot(), breakers: this.guard.breakers, signals: this.guard, observer: this.observer(),
+      geo, snapshot: () => this.fleet.snapshot(), breakers: this.guard.breakers, signals: this.guard,
+      observer: observeRequests({
+        metrics: this.metrics, trafficSeries: this.trafficSeries, logger: this.logger,
+        accessLog: new AccessLog(this.logger, () => this.runtime.config.log.access),
+      }),
     });
     this.traffic = buildTrafficApp(runtime.config.limits, this.gateway);
     this.admin = buildAdminApp(this);
@@ -220,23 +225,6 @@ export class Switchyard {
       onReload: (info) => this.logger.info({ geo: info }, 'geo database reloaded'),
       onError: (err) => this.logger.error({ err: { message: err.message } }, 'geo database change rejected; the previous database stays'),
     });
-  }
-
-  /** Every finished request feeds the metrics, the traffic split and the access log; none may break the proxy. */
-  private observer(): RequestObserver {
-    const { metrics, trafficSeries, logger } = this;
-    const access = new AccessLog(logger, () => this.runtime.config.log.access);
-    return {
-      requestEnded(record, exchange) {
-        try {
-          metrics.requestEnded(record, exchange);
-          trafficSeries.count(record.cluster);
-          access.requestEnded(record);
-        } catch (err) {
-          logger.error({ err: { message: (err as Error).message } }, 'request observer failed');
-        }
-      },
-    };
   }
 }
 

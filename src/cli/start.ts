@@ -38,6 +38,7 @@ export async function runStart(configPath: string): Promise<number> {
       return;
     }
     stopping = true;
+    watchShutdown(switchyard);
     void drain(switchyard, signal).then(() => exitAfterFlush(logger, 0));
   };
   process.on('SIGTERM', stop);
@@ -61,6 +62,21 @@ export async function drain(switchyard: Switchyard, signal: string): Promise<voi
   switchyard.logger.info({ inflight: switchyard.gateway.inflight }, 'shutdown: traffic listener closed, draining in-flight requests');
   await switchyard.close(drainTimeoutMs);
   switchyard.logger.info('shutdown complete');
+}
+
+/** What closing Redis, pools and watchers may take once the traffic drained, before the process gives up on them. */
+const cleanupGraceMs = 5000;
+
+/**
+ * A shutdown that outlives grace + drain + cleanup is stuck (a store or pool that never closes): the
+ * traffic is already drained by then, so the process logs it and exits 1 rather than hang until SIGKILL.
+ */
+function watchShutdown(switchyard: Switchyard): void {
+  const { readinessGraceMs, drainTimeoutMs } = switchyard.runtime.config.shutdown;
+  setTimeout(() => {
+    switchyard.logger.error({ cleanupGraceMs }, 'shutdown: cleanup did not finish in time; exiting');
+    void exitAfterFlush(switchyard.logger, 1);
+  }, readinessGraceMs + drainTimeoutMs + cleanupGraceMs).unref();
 }
 
 /** Exits once the buffered log lines are written, so the last lines (shutdown, crash) are not lost. */
