@@ -23,6 +23,11 @@ export async function runStart(configPath: string): Promise<number> {
   const switchyard = await Switchyard.create(buildRuntimeConfig(loaded.config, loaded.file), {
     logger, instanceId: process.env.SWITCHYARD_INSTANCE_ID || undefined,
   });
+  // Before start: SIGHUP's default action would kill a process that is still opening its listeners.
+  process.on('SIGHUP', () => {
+    logger.info({ signal: 'SIGHUP' }, 'reloading the config');
+    void switchyard.reload();
+  });
   try {
     await switchyard.start();
   } catch (err) {
@@ -43,10 +48,6 @@ export async function runStart(configPath: string): Promise<number> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  process.on('SIGHUP', () => {
-    logger.info({ signal: 'SIGHUP' }, 'reloading the config');
-    void switchyard.reload();
-  });
   return -1;
 }
 
