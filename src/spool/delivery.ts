@@ -4,7 +4,7 @@
  * cluster is tried only when the connection was refused (nothing was written); anything else is left to
  * the replayer's backoff, so the entry stays first in line and order is kept.
  */
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { RuntimeCluster } from '../config/runtime.ts';
 import { classifyUpstreamError } from '../errors.ts';
 import type { SpoolEntry } from './entry.ts';
@@ -41,7 +41,7 @@ export class SpoolDelivery {
       const origin = cluster.endpoints[(start + step) % count];
       try {
         const answer = await this.pool(origin, timeouts.connectMs).request({
-          path: entry.url, method: entry.method as 'POST', headers, body: entry.body,
+          path: entry.url, method: entry.method as Dispatcher.HttpMethod, headers, body: entry.body,
           headersTimeout: timeouts.headersMs, bodyTimeout: timeouts.totalMs,
           signal: AbortSignal.any([signal, AbortSignal.timeout(timeouts.totalMs)]),
         });

@@ -51,8 +51,14 @@ export class PinnedResponder {
     this.options = options;
   }
 
-  /** PinnedUnavailableHandler: never rejects. */
-  readonly handle = async (request: PinnedUnavailable): Promise<ErrorCode | undefined> => {
+  /** PinnedUnavailableHandler: never rejects (a bug here answers 500 rather than leaving the client hanging). */
+  readonly handle = (request: PinnedUnavailable): Promise<ErrorCode | undefined> => this.answer(request).catch((err: Error) => {
+    this.options.logger.error({ route: request.route.name, requestId: request.requestId, err: { message: err.message } }, 'pinned webhook handling failed');
+    sendError(request.res, { code: 'internal_error', requestId: request.requestId, route: request.route.name, close: true });
+    return 'internal_error' as const;
+  });
+
+  private async answer(request: PinnedUnavailable): Promise<ErrorCode | undefined> {
     const arrivedAtMs = Date.now();
     const { route, req } = request;
     const facts: Facts = { route: route.name, path: pathOf(req.url!), requestId: request.requestId, reason: request.reason };
@@ -69,7 +75,7 @@ export class PinnedResponder {
     } finally {
       spool.slots.release();
     }
-  };
+  }
 
   private async spool(request: PinnedUnavailable, facts: Facts, read: BodyRead & { kind: 'complete' }, spool: SpoolWriter,
     arrivedAtMs: number): Promise<ErrorCode | undefined> {

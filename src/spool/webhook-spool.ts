@@ -36,7 +36,8 @@ export const defaultSpoolTuning: SpoolTuning = Object.freeze({
   leaseMs: 10_000,
   backoffMinMs: 250,
   backoffMaxMs: 10_000,
-  batchSize: 16,
+  // Bodies of a batch are in memory together: 8 × maxBodyBytes at most.
+  batchSize: 8,
 });
 
 /** One route's spool as /api/status and the metrics show it. */
@@ -130,7 +131,7 @@ export class WebhookSpool implements SpoolWriter {
 
   /** Appends one request; `full` past the route's `spool.maxBytes`. Rejects when Redis cannot be reached. */
   async append(route: RuntimeRoute, entry: NewSpoolEntry): Promise<AppendResult> {
-    const maxBytes = route.config.spool?.maxBytes ?? Infinity;
+    const maxBytes = route.config.spool?.maxBytes ?? Number.MAX_SAFE_INTEGER;
     const sizeBytes = entrySizeBytes(entry);
     const id = await this.store.append(this.keys(route.name), entry, sizeBytes, maxBytes);
     return id === undefined ? { kind: 'full' } : { kind: 'spooled', id };
