@@ -3,12 +3,13 @@
  * instances in one process, so the global registry is never used). Prefix `switchyard_`; labels only
  * take route and cluster names from the config, numeric status codes and fixed result values.
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { RuntimeConfig } from '../config/runtime.ts';
 import type { Exchange } from '../proxy/exchange.ts';
 import type { RequestObserver, RequestRecord } from '../proxy/gateway.ts';
 import { registerFleetGauges, type FleetSources } from './fleet-gauges.ts';
 import { RequestMetrics } from './request-metrics.ts';
+import { CounterFamily, HistogramFamily } from './series.ts';
 
 /** Edge proxy latencies: from a cached local answer (0.5 ms) to the longest upstream timeout worth telling apart (30 s). */
 export const durationBucketsSeconds: readonly number[] = Object.freeze([
@@ -26,11 +27,10 @@ export class SwitchyardMetrics implements RequestObserver {
 
   constructor(runtime: RuntimeConfig, sources: FleetSources) {
     const registers = [this.registry];
-    const buckets = [...durationBucketsSeconds];
     this.requests = new RequestMetrics({
-      requests: new Counter({ name: 'switchyard_requests_total', help: 'Requests answered, by route, cluster (none: answered by the gateway) and status code', labelNames: ['route', 'cluster', 'code'], registers }),
-      requestDuration: new Histogram({ name: 'switchyard_request_duration_seconds', help: 'Time from request start to the end of the response, seconds', labelNames: ['route', 'cluster'], buckets, registers }),
-      upstreamDuration: new Histogram({ name: 'switchyard_upstream_duration_seconds', help: 'Time from dispatch to the upstream response headers, seconds', labelNames: ['cluster'], buckets, registers }),
+      requests: new CounterFamily(this.registry, 'switchyard_requests_total', 'Requests answered, by route, cluster (none: answered by the gateway) and status code'),
+      requestDuration: new HistogramFamily(this.registry, 'switchyard_request_duration_seconds', 'Time from request start to the end of the response, seconds', durationBucketsSeconds),
+      upstreamDuration: new HistogramFamily(this.registry, 'switchyard_upstream_duration_seconds', 'Time from dispatch to the upstream response headers, seconds', durationBucketsSeconds),
       retries: new Counter({ name: 'switchyard_retries_total', help: 'Cross-cluster retries taken', labelNames: ['route'], registers }),
       panic: new Counter({ name: 'switchyard_panic_total', help: 'Requests decided with health ignored because checks alone would leave no cluster (SPEC §4)', labelNames: ['route'], registers }),
       pinnedUnavailable: new Counter({ name: 'switchyard_pinned_unavailable_total', help: 'Requests of pinned routes answered 503 because the pinned cluster was unavailable', labelNames: ['route'], registers }),

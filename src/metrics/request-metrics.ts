@@ -1,13 +1,15 @@
 /**
  * The per-request metrics of SPEC §7 (requests, durations, retries, panic, pinned-unavailable), fed once
- * per finished request. Label children are looked up through nested maps built when the config loads,
- * so the hot path does no string building and creates no closures: one map lookup per label.
+ * per finished request. Series are looked up through nested maps built when the config loads, so the
+ * hot path does no string building and creates no closures: one map lookup per label, then plain
+ * number updates (see series.ts). Retries, panic and pinned refusals are rare: prom-client children.
  */
-import type { Counter, Histogram } from 'prom-client';
+import type { Counter } from 'prom-client';
 import type { RuntimeConfig } from '../config/runtime.ts';
 import type { DecisionReason } from '../decision/decide.ts';
 import type { Exchange } from '../proxy/exchange.ts';
 import type { RequestRecord } from '../proxy/gateway.ts';
+import type { CounterFamily, CounterSeries, HistogramFamily, HistogramSeries } from './series.ts';
 
 /** `route` and `cluster` label value for answers the gateway gave itself (SPEC §7). */
 export const noneLabel = 'none';
@@ -16,9 +18,12 @@ const pinnedUnavailableReason: DecisionReason = 'pinned cluster unavailable';
 
 /** The prom-client metrics this module feeds. */
 export interface RequestMetricSet {
-  readonly requests: Counter<'route' | 'cluster' | 'code'>;
-  readonly requestDuration: Histogram<'route' | 'cluster'>;
-  readonly upstreamDuration: Histogram<'cluster'>;
+  /** Labels route, cluster, code. */
+  readonly requests: CounterFamily;
+  /** Labels route, cluster. */
+  readonly requestDuration: HistogramFamily;
+  /** Label cluster. */
+  readonly upstreamDuration: HistogramFamily;
   readonly retries: Counter<'route'>;
   readonly panic: Counter<'route'>;
   readonly pinnedUnavailable: Counter<'route'>;
@@ -27,9 +32,9 @@ export interface RequestMetricSet {
 interface PairChildren {
   readonly route: string;
   readonly cluster: string;
-  readonly duration: Histogram.Internal<'route' | 'cluster'>;
+  readonly duration: HistogramSeries;
   /** By numeric status; filled on first sight of a status (bounded: HTTP status codes). */
-  readonly codes: Map<number, Counter.Internal>;
+  readonly codes: Map<number, CounterSeries>;
 }
 
 interface RouteChildren {
@@ -44,7 +49,7 @@ interface RouteChildren {
 export class RequestMetrics {
   private readonly set: RequestMetricSet;
   private routes = new Map<string, RouteChildren>();
-  private upstream = new Map<string, Histogram.Internal<'cluster'>>();
+  private upstream = new Map<string, HistogramSeries>();
 
   constructor(set: RequestMetricSet, runtime: RuntimeConfig) {
     this.set = set;
@@ -65,8 +70,8 @@ export class RequestMetrics {
       routes.set(name, route);
     }
     this.routes = routes;
-    const upstream = new Map<string, Histogram.Internal<'cluster'>>();
-    for (const { name } of runtime.clusters) upstream.set(name, this.upstream.get(name) ?? this.set.upstreamDuration.labels(name));
+    const upstream = new Map<string, HistogramSeries>();
+    for (const { name } of runtime.clusters) upstream.set(name, this.upstream.get(name) ?? this.upstreamSeries(name));
     this.upstream = upstream;
   }
 
@@ -77,7 +82,7 @@ export class RequestMetrics {
     const clusterName = record.cluster ?? noneLabel;
     const route = this.routes.get(routeName) ?? this.adopt(routeName);
     const pair = route.byCluster.get(clusterName) ?? this.addPair(route, clusterName);
-    (pair.codes.get(record.status) ?? this.addCode(pair, record.status)).inc();
+    (pair.codes.get(record.status) ?? this.addCode(pair, record.status)).value++;
     pair.duration.observe(record.durationMs / 1000);
     if (record.retries > 0) route.retries.inc(record.retries);
     if (record.panic) route.panic.inc();
@@ -86,7 +91,7 @@ export class RequestMetrics {
     // Only an attempt that got response headers has a latency worth recording.
     if (exchange !== undefined && exchange.status > 0) {
       const cluster = exchange.cluster.name;
-      (this.upstream.get(cluster) ?? this.set.upstreamDuration.labels(cluster)).observe(exchange.upstreamMs / 1000);
+      (this.upstream.get(cluster) ?? this.upstreamSeries(cluster)).observe(exchange.upstreamMs / 1000);
     }
   }
 
@@ -106,15 +111,20 @@ export class RequestMetrics {
 
   private addPair(route: RouteChildren, cluster: string): PairChildren {
     const pair: PairChildren = {
-      route: route.name, cluster, duration: this.set.requestDuration.labels(route.name, cluster), codes: new Map(),
+      route: route.name, cluster, duration: this.set.requestDuration.child({ route: route.name, cluster }), codes: new Map(),
     };
     route.byCluster.set(cluster, pair);
     return pair;
   }
 
-  private addCode(pair: PairChildren, status: number): Counter.Internal {
-    const child = this.set.requests.labels(pair.route, pair.cluster, String(status));
-    pair.codes.set(status, child);
-    return child;
+  private addCode(pair: PairChildren, status: number): CounterSeries {
+    const series = this.set.requests.child({ route: pair.route, cluster: pair.cluster, code: String(status) });
+    pair.codes.set(status, series);
+    return series;
+  }
+
+  /** A cluster that started on a config since reloaded away still gets its latency recorded. */
+  private upstreamSeries(cluster: string): HistogramSeries {
+    return this.set.upstreamDuration.child({ cluster });
   }
 }
