@@ -99,7 +99,8 @@ export class RequestMetrics {
     const retries = this.set.retries.labels(name);
     const panic = this.set.panic.labels(name);
     const pinnedUnavailable = this.set.pinnedUnavailable.labels(name);
-    for (const counter of [retries, panic, pinnedUnavailable]) counter.inc(0);
+    // Gateway answers without a route never retry, panic or pin: no zero series for them.
+    if (name !== noneLabel) for (const counter of [retries, panic, pinnedUnavailable]) counter.inc(0);
     return { name, retries, panic, pinnedUnavailable, byCluster: new Map() };
   }
 
