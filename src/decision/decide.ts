@@ -83,7 +83,11 @@ const noCandidates: readonly Candidate[] = Object.freeze([]);
 
 /** Decides where a request goes. */
 export function decide(request: DecisionRequest, ctx: DecisionContext): Decision {
-  const route = matchRoute(ctx.runtime.routes, request);
+  return decideForRoute(matchRoute(ctx.runtime.routes, request), request, ctx);
+}
+
+/** The decision once the route is known (the proxy matches first, to read the route's affinity cookie). */
+export function decideForRoute(route: RuntimeRoute | undefined, request: DecisionRequest, ctx: DecisionContext): Decision {
   if (route === undefined) {
     return { action: 'reject', error: 'no_route', route, reason: 'no route', dial: undefined, candidates: noCandidates, panic: false };
   }

@@ -15,6 +15,7 @@ import { classifyUpstreamError, type ErrorCode } from '../errors.ts';
 import { AttemptBody, hasRequestBody, PayloadTooLargeError } from './body.ts';
 import type { EndpointCursor } from './endpoints.ts';
 import { downstreamResponseHeaders } from './headers.ts';
+import { affinityCookie } from '../standby/affinity.ts';
 import type { PoolRegistry } from './pools.ts';
 import { sendError } from './respond.ts';
 import type { UpstreamSignals } from './signals.ts';
@@ -31,6 +32,17 @@ export interface ExchangeDeps {
   readonly pinnedUnavailable: PinnedUnavailableHandler | undefined;
   /** Called once per exchange when the client response is done (finished or broken). */
   exchangeEnded(exchange: Exchange): void;
+}
+
+/** The route's affinity cookie for this client (SPEC §5); rewritten when the answering cluster differs. */
+export interface ExchangeAffinity {
+  readonly cookieName: string;
+  readonly routeName: string;
+  readonly key: Buffer;
+  readonly ttlSeconds: number;
+  readonly clientId: string;
+  /** The cluster the client's valid cookie names, if it has one. */
+  readonly cluster: string | undefined;
 }
 
 /** Who the client is, as resolved at the start of the request. */
@@ -63,6 +75,7 @@ export class Exchange {
   upstreamMs = 0;
   bytesOut = 0;
   bodyBytes = 0;
+  affinity: ExchangeAffinity | undefined;
   /** Handed to the spool and answered 202 there: the gateway answered, no cluster did. */
   spooled = false;
 
@@ -158,7 +171,13 @@ export class Exchange {
     }
     this.endAttempt(failed ? 'failure' : 'success');
     this.status = statusCode;
-    this.res.writeHead(statusCode, downstreamResponseHeaders(headers, this.cluster.name, this.route.name, this.requestId));
+    const out = downstreamResponseHeaders(headers, this.cluster.name, this.route.name, this.requestId);
+    const affinity = this.affinity;
+    if (affinity !== undefined && affinity.cluster !== this.cluster.name) {
+      out.push('set-cookie', affinityCookie(affinity.cookieName, affinity.routeName, affinity.key,
+        { cluster: this.cluster.name, clientId: affinity.clientId }, affinity.ttlSeconds, Date.now()));
+    }
+    this.res.writeHead(statusCode, out);
     return true;
   }
 

@@ -6,14 +6,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { RuntimeConfig, RuntimeRoute } from '../config/runtime.ts';
-import { decide, type Decision, type DecisionRequest } from '../decision/decide.ts';
+import { decideForRoute, type Decision, type DecisionRequest } from '../decision/decide.ts';
+import { matchRoute } from '../decision/match.ts';
+import { affinityKey, newClientIdFor, readAffinity } from '../standby/affinity.ts';
+import { OverflowTracker } from '../standby/overflow.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { GeoInfo, GeoLookup } from '../geo/types.ts';
 import { resolveClientAddress, type TrustedProxies } from '../ingress/client-address.ts';
 import type { BreakerView, FleetSnapshot } from '../state/snapshot.ts';
 import { RetryBudget } from '../breakers/retry-budget.ts';
 import { EndpointCursor } from './endpoints.ts';
-import { Exchange, type ExchangeDeps } from './exchange.ts';
+import { Exchange, type ExchangeAffinity, type ExchangeDeps } from './exchange.ts';
 import { isSaneRequestId, upstreamRequestHeaders } from './headers.ts';
 import { PoolRegistry } from './pools.ts';
 import { sendError } from './respond.ts';
@@ -89,6 +92,8 @@ export class Gateway implements ExchangeDeps {
   inflight = 0;
   private runtime!: RuntimeConfig;
   private budgets = new Map<string, RetryBudget>();
+  private affinityKeys: (Buffer | undefined)[] = [];
+  private readonly overflow = new OverflowTracker();
   private readonly deps: GatewayDeps;
 
   constructor(runtime: RuntimeConfig, deps: GatewayDeps) {
@@ -110,6 +115,7 @@ export class Gateway implements ExchangeDeps {
       budgets.set(route.name, kept !== undefined && kept.percent === percent ? kept : new RetryBudget(percent));
     }
     this.budgets = budgets;
+    this.affinityKeys = runtime.routes.map((r) => (r.config.affinity === undefined ? undefined : affinityKey(runtime.config, r)));
     this.runtime = runtime;
   }
 
@@ -137,8 +143,17 @@ export class Gateway implements ExchangeDeps {
     }
     const geo = this.deps.geo.lookup(clientIp);
     const snapshot = this.deps.snapshot();
-    const decision = decide(decisionRequest(req, clientIp, geo), {
-      runtime, snapshot, breakers: this.deps.breakers, nowMs: Date.now(), random: Math.random,
+    const nowMs = Date.now();
+    const request = decisionRequest(req, clientIp, geo);
+    const route = matchRoute(runtime.routes, request);
+    const affinity = route?.config.affinity === undefined ? undefined : this.affinityOf(req, route, clientIp, nowMs);
+    if (affinity !== undefined) {
+      request.clientKey = affinity.clientId;
+      request.affinityCluster = affinity.cluster;
+    }
+    this.overflow.update(runtime, snapshot);
+    const decision = decideForRoute(route, request, {
+      runtime, snapshot, breakers: this.deps.breakers, nowMs, random: Math.random, overflow: this.overflow,
     });
     if (this.pinnedUnavailable !== undefined && isPinnedUnavailable(decision)) {
       const headers = upstreamRequestHeaders(req.rawHeaders, { peer, peerTrusted: trusted.has(peer), requestId, geo });
@@ -159,8 +174,24 @@ export class Gateway implements ExchangeDeps {
     }
     const headers = upstreamRequestHeaders(req.rawHeaders, { peer, peerTrusted: trusted.has(peer), requestId, geo });
     const exchange = new Exchange(req, res, decision, { ip: clientIp, geo }, requestId, headers, snapshot, this);
+    if (affinity !== undefined) exchange.affinity = affinity;
     this.inflight++;
     exchange.start();
+  }
+
+  /**
+   * The route's affinity for this client: the cookie's cluster and client id when it verifies, else a
+   * client id derived from the address, so the first request and the ones carrying the cookie hash
+   * to the same side of the dial.
+   */
+  private affinityOf(req: IncomingMessage, route: RuntimeRoute, clientIp: string, nowMs: number): ExchangeAffinity {
+    const settings = route.config.affinity!;
+    const key = this.affinityKeys[route.index]!;
+    const cookie = readAffinity(req.headers.cookie, settings.cookie, route.name, key, nowMs);
+    return {
+      cookieName: settings.cookie, key, ttlSeconds: settings.ttlSeconds, routeName: route.name,
+      clientId: cookie?.clientId ?? newClientIdFor(clientIp, key), cluster: cookie?.cluster,
+    };
   }
 
   /** ExchangeDeps: an exchange finished. */
@@ -207,7 +238,10 @@ function isPinnedUnavailable(decision: Decision): boolean {
   return decision.action === 'spool' || (decision.action === 'reject' && decision.error === 'pinned_cluster_unavailable');
 }
 
-function decisionRequest(req: IncomingMessage, clientIp: string, geo: GeoInfo | undefined): DecisionRequest {
+/** A decision request the gateway completes once it has read the route's affinity cookie. */
+type PendingDecisionRequest = { -readonly [K in keyof DecisionRequest]: DecisionRequest[K] };
+
+function decisionRequest(req: IncomingMessage, clientIp: string, geo: GeoInfo | undefined): PendingDecisionRequest {
   return {
     method: req.method!,
     host: req.headers.host,

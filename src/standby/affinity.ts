@@ -3,7 +3,7 @@
  * instead of the address (so a user stays on one side when their address changes), signed with HMAC
  * so a forged or expired cookie is ignored. The format is `cluster.clientId.expiresAtSeconds.signature`.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { RuntimeRoute } from '../config/runtime.ts';
 import type { Config } from '../config/schema.ts';
 
@@ -51,9 +51,13 @@ export function affinityCookie(cookieName: string, routeName: string, key: Buffe
   return `${cookieName}=${value}; Max-Age=${ttlSeconds}; Path=/; HttpOnly; SameSite=Lax`;
 }
 
-/** A new random client id (96 bits). */
-export function newClientId(): string {
-  return randomBytes(12).toString('base64url');
+/**
+ * The client id of a client without a valid cookie: derived from its address with the route's key, so
+ * its first request (hashed before it has a cookie) and the later ones (hashed by the cookie's id)
+ * land on the same side of the dial, and the id reveals nothing about the address.
+ */
+export function newClientIdFor(clientIp: string, key: Buffer): string {
+  return createHmac('sha256', key).update(clientIp).digest().subarray(0, 12).toString('base64url');
 }
 
 function sign(key: Buffer, route: string, cluster: string, clientId: string, expires: string): Buffer {
