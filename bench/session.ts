@@ -5,6 +5,7 @@
  */
 import { runAutocannon, type RunResult } from './load.ts';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { groupCpuSeconds, lastLines, machineBusyCpuSeconds, ownTreeCpuSeconds } from './processes.ts';
 import type { Profile } from './profiles.ts';
 import { median, type Measurement } from './report.ts';
@@ -22,6 +23,8 @@ export interface SessionOptions {
   readonly loadCpu: number | null;
   /** The run's temp dir (wrk scripts and output). */
   readonly dir: string;
+  /** How often a run disturbed by other processes is repeated (0: never, and no waiting for quiet). */
+  readonly disturbedRetries: number;
 }
 
 /** The key under which direct's runs at `target`'s fixed rate are stored. */
@@ -104,26 +107,40 @@ export class Session {
     }
   }
 
+  /**
+   * One measured run. On a shared machine it first waits (bounded) for other load to calm down, and a run
+   * that other processes disturbed anyway is repeated up to `disturbedRetries` times.
+   */
   async #measure(
     profile: Profile, key: string, target: StartedTarget, rate: number | undefined, progress: string,
   ): Promise<void> {
-    if (!this.#live.includes(target)) return;
-    const stopMeter = startCpuMeter(target);
-    try {
-      const result = await this.#send(profile, target, this.#options.durationSeconds, rate);
-      const cpu = stopMeter();
-      this.results.add(key, target.id, result, cpu.targetPercent);
-      if (cpu.otherPercent !== null) this.otherLoadPercents.push(cpu.otherPercent);
-      log(`${progress} ${profile.label} · ${TARGET_LABELS[target.id]}: ${describe(result, cpu, rate)}`);
-    } catch (error) {
-      log(`${progress} ${profile.label} · ${TARGET_LABELS[target.id]}: run failed: ${(error as Error).message}`);
+    const name = `${progress} ${profile.label} · ${TARGET_LABELS[target.id]}`;
+    for (let attempt = 0; attempt <= this.#options.disturbedRetries && this.#live.includes(target); attempt++) {
+      if (this.#options.disturbedRetries > 0) await waitForQuiet();
+      const stopMeter = startCpuMeter(target);
+      try {
+        const result = await this.#send(profile, target, this.#options.durationSeconds, rate);
+        const cpu = stopMeter();
+        const disturbed = cpu.otherPercent !== null && cpu.otherPercent > QUIET_OTHER_LOAD_PERCENT;
+        if (disturbed && attempt < this.#options.disturbedRetries && this.#live.includes(target)) {
+          log(`${name}: disturbed (other load ${Math.round(cpu.otherPercent!)} %), repeating`);
+          continue;
+        }
+        this.results.add(key, target.id, result, cpu.targetPercent);
+        if (cpu.otherPercent !== null) this.otherLoadPercents.push(cpu.otherPercent);
+        log(`${name}: ${describe(result, cpu, rate)}`);
+        return;
+      } catch (error) {
+        log(`${name}: run failed: ${(error as Error).message}`);
+        return;
+      } finally {
+        this.#dropIfExited(target);
+      }
     }
-    this.#dropIfExited(target);
   }
 
   #send(profile: Profile, target: StartedTarget, durationSeconds: number, overallRate?: number): Promise<RunResult> {
-    const { connections } = this.#options;
-    const { wrk, loadCpu, dir } = this.#options;
+    const { connections, wrk, loadCpu, dir } = this.#options;
     if (profile.tool === 'wrk' && wrk !== null) {
       return runWrk({ wrk, url: target.url, requests: profile.requests, connections, durationSeconds, cpu: loadCpu, dir });
     }
@@ -153,11 +170,28 @@ interface CpuUse {
   readonly otherPercent: number | null;
 }
 
+/** Other load (percent of one core) above which a run counts as disturbed; the estimate is good to about ±10. */
+export const QUIET_OTHER_LOAD_PERCENT = 20;
+const QUIET_SAMPLE_MS = 1000;
+const QUIET_WAIT_MAX_MS = 30_000;
+
+/** Waits until other processes leave the machine quiet for a second, or gives up after QUIET_WAIT_MAX_MS. */
+async function waitForQuiet(): Promise<void> {
+  const deadline = Date.now() + QUIET_WAIT_MAX_MS;
+  while (Date.now() < deadline) {
+    const stopMeter = startCpuMeter(null);
+    await sleep(QUIET_SAMPLE_MS);
+    const { otherPercent } = stopMeter();
+    if (otherPercent === null || otherPercent <= QUIET_OTHER_LOAD_PERCENT) return;
+  }
+  log(`the machine stayed busy for ${QUIET_WAIT_MAX_MS / 1000} s; measuring anyway`);
+}
+
 /** Starts measuring CPU use; the returned function ends the measurement. */
-function startCpuMeter(target: StartedTarget): () => CpuUse {
+function startCpuMeter(target: StartedTarget | null): () => CpuUse {
   const sample = () => ({
     atMs: performance.now(), machine: machineBusyCpuSeconds(), own: ownTreeCpuSeconds(),
-    target: target.child === null ? null : groupCpuSeconds(target.child.pid),
+    target: target?.child == null ? null : groupCpuSeconds(target.child.pid),
   });
   const before = sample();
   return () => {
