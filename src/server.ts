@@ -18,6 +18,7 @@ import { FleetState } from './state/fleet.ts';
 import type { ClusterBreakers } from './breakers/cluster-breakers.ts';
 import { UpstreamGuard } from './breakers/upstream-guard.ts';
 import { Gateway } from './proxy/gateway.ts';
+import { PinnedWebhooks } from './spool/pinned-webhooks.ts';
 import { buildTrafficApp } from './proxy/traffic-app.ts';
 import { buildAdminApp } from './admin/app.ts';
 import { AccessLog } from './log/access.ts';
@@ -49,6 +50,8 @@ export class Switchyard {
   readonly metrics: SwitchyardMetrics;
   /** Requests per cluster over the last minutes, for the status page. */
   readonly trafficSeries = new TrafficSeries();
+  /** Pinned webhooks whose cluster is unavailable: spooled (Redis, `spool.enabled`) or refused. */
+  readonly webhooks: PinnedWebhooks;
   readonly gateway: Gateway;
   readonly traffic: FastifyInstance<Server>;
   readonly admin: FastifyInstance<Server>;
@@ -78,8 +81,15 @@ export class Switchyard {
       runtime: () => this.runtime, snapshot: () => this.fleet.snapshot(), breakers: this.guard.breakers,
       inflight: (cluster) => observations.summary(cluster)?.inflight ?? 0, geoStats: geo.stats, nowMs: Date.now,
     });
+    this.webhooks = new PinnedWebhooks({
+      // Read while the gateway is still being built: the initial runtime until it exists.
+      runtime: () => (this.gateway as Gateway | undefined)?.current() ?? runtime, instanceId: this.instanceId, logger: this.logger,
+      snapshot: () => this.fleet.snapshot(), breakers: this.guard.breakers,
+      onPinnedUnavailable: (route) => this.metrics.countPinnedUnavailable(route), onSpooled: () => this.metrics.countSpooled(),
+    });
     this.gateway = new Gateway(runtime, {
       geo, snapshot: () => this.fleet.snapshot(), breakers: this.guard.breakers, signals: this.guard,
+      pinnedUnavailable: this.webhooks.handle,
       observer: observeRequests({
         metrics: this.metrics, trafficSeries: this.trafficSeries, logger: this.logger,
         accessLog: new AccessLog(this.logger, () => this.runtime.config.log.access),
@@ -110,6 +120,7 @@ export class Switchyard {
   async start(): Promise<{ trafficPort: number; adminPort: number }> {
     const { config } = this.runtime;
     await this.fleet.start();
+    await this.webhooks.start();
     this.watchGeoDatabase(config.geo.database);
     await this.traffic.listen({ host: config.listen.host, port: config.listen.port });
     await this.admin.listen({ host: config.admin.host, port: config.admin.port });
@@ -141,6 +152,7 @@ export class Switchyard {
     this.guard.applyConfig(runtime);
     this.fleet.applyConfig(config);
     this.gateway.apply(runtime);
+    this.webhooks.apply();
     this.metrics.apply(runtime);
     this.trafficSeries.retain(runtime.clusters.map((c) => c.name));
     if (config.log.level !== previous.config.log.level) this.logger.level = config.log.level;
@@ -152,7 +164,8 @@ export class Switchyard {
 
   /**
    * Stops everything: the traffic listener first (in-flight requests get `drainTimeoutMs`, then their
-   * connections are cut), then pools, fleet state and watchers; the admin listener last. Idempotent.
+   * connections are cut), then the spool's replayers, pools, fleet state and watchers; the admin
+   * listener last. Idempotent.
    */
   close(drainTimeoutMs = this.runtime.config.shutdown.drainTimeoutMs): Promise<void> {
     this.closing ??= this.closeNow(drainTimeoutMs);
@@ -165,6 +178,7 @@ export class Switchyard {
     const graceful = await closeServerGracefully(this.traffic.server, drainTimeoutMs);
     if (!graceful) this.logger.warn({ inflight: this.gateway.inflight, drainTimeoutMs }, 'shutdown: drain timeout, remaining connections cut');
     await this.traffic.close();
+    await this.webhooks.close();
     await this.gateway.close();
     await this.fleet.stop();
     this.guard.close();

@@ -13,6 +13,7 @@ import type { SwitchyardMetrics } from '../metrics/metrics.ts';
 import type { TrafficSeries } from '../metrics/traffic-series.ts';
 import type { ClusterBreakers } from '../breakers/cluster-breakers.ts';
 import type { FleetState } from '../state/fleet.ts';
+import type { SpoolRouteStatus } from '../spool/webhook-spool.ts';
 import type { ReloadResult } from '../server.ts';
 import { AdminAuth } from './auth.ts';
 import { sendAdminError } from './reply.ts';
@@ -33,6 +34,7 @@ export interface AdminDeps {
   readonly breakers: ClusterBreakers;
   readonly metrics: SwitchyardMetrics;
   readonly trafficSeries: TrafficSeries;
+  readonly webhooks: { status(): SpoolRouteStatus[] };
   reload(): Promise<ReloadResult>;
 }
 

@@ -7,6 +7,7 @@ import { activeSchedule, effectiveDial } from '../decision/dial.ts';
 import type { BreakerStatus } from '../breakers/cluster-breakers.ts';
 import type { FleetStatus } from '../state/fleet.ts';
 import type { TrafficSeriesView } from '../metrics/traffic-series.ts';
+import type { SpoolRouteStatus } from '../spool/webhook-spool.ts';
 import type { AdminDeps } from './app.ts';
 
 /** One cluster row. */
@@ -49,6 +50,8 @@ export interface StatusDocument {
   readonly fleet: FleetStatus;
   readonly breakers: Readonly<Record<string, BreakerStatus>>;
   readonly traffic: TrafficSeriesView;
+  /** Spool depth and replayer per pinned route (empty without Redis). */
+  readonly spool: readonly SpoolRouteStatus[];
 }
 
 /** Builds the status document at `nowMs`. */
@@ -85,5 +88,6 @@ export function buildStatus(deps: AdminDeps, nowMs: number): StatusDocument {
     generatedAt: new Date(nowMs).toISOString(),
     log: { level: deps.logger.level, access: runtime.config.log.access },
     clusters, routes, schedules, fleet: deps.fleet.status(), breakers: deps.breakers.states(), traffic: deps.trafficSeries.view(),
+    spool: deps.webhooks.status(),
   };
 }

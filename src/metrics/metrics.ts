@@ -33,7 +33,7 @@ export class SwitchyardMetrics implements RequestObserver {
       upstreamDuration: new HistogramFamily(this.registry, 'switchyard_upstream_duration_seconds', 'Time from dispatch to the upstream response headers, seconds', durationBucketsSeconds),
       retries: new Counter({ name: 'switchyard_retries_total', help: 'Cross-cluster retries taken', labelNames: ['route'], registers }),
       panic: new Counter({ name: 'switchyard_panic_total', help: 'Requests decided with health ignored because checks alone would leave no cluster (SPEC §4)', labelNames: ['route'], registers }),
-      pinnedUnavailable: new Counter({ name: 'switchyard_pinned_unavailable_total', help: 'Requests of pinned routes answered 503 because the pinned cluster was unavailable', labelNames: ['route'], registers }),
+      pinnedUnavailable: new Counter({ name: 'switchyard_pinned_unavailable_total', help: 'Pinned webhooks refused (503) because their cluster was unavailable', labelNames: ['route'], registers }),
     }, runtime);
     this.reloads = new Counter({ name: 'switchyard_config_reloads_total', help: 'Config reloads by result', labelNames: ['result'], registers });
     this.reloads.inc({ result: 'success' }, 0);
@@ -56,6 +56,11 @@ export class SwitchyardMetrics implements RequestObserver {
   /** Counts a config reload attempt (SIGHUP, API or file change). */
   reloaded(outcome: ReloadOutcome): void {
     this.reloads.inc({ result: outcome });
+  }
+
+  /** Counts a pinned webhook refused because its cluster is unavailable (503; spooled ones are not refused). */
+  countPinnedUnavailable(route: string): void {
+    this.requests.countPinnedUnavailable(route);
   }
 
   /** Counts a request stored in the webhook spool (SPEC §5). */

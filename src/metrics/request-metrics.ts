@@ -3,18 +3,16 @@
  * per finished request. Series are looked up through nested maps built when the config loads, so the
  * hot path does no string building and creates no closures: one map lookup per label, then plain
  * number updates (see series.ts). Retries, panic and pinned refusals are rare: prom-client children.
+ * Pinned refusals are reported by the pinned-webhook responder, not read from the request record.
  */
 import type { Counter } from 'prom-client';
 import type { RuntimeConfig } from '../config/runtime.ts';
-import type { DecisionReason } from '../decision/decide.ts';
 import type { Exchange } from '../proxy/exchange.ts';
 import type { RequestRecord } from '../proxy/gateway.ts';
 import type { CounterFamily, CounterSeries, HistogramFamily, HistogramSeries } from './series.ts';
 
 /** `route` and `cluster` label value for answers the gateway gave itself (SPEC §7). */
 export const noneLabel = 'none';
-
-const pinnedUnavailableReason: DecisionReason = 'pinned cluster unavailable';
 
 /** The prom-client metrics this module feeds. */
 export interface RequestMetricSet {
@@ -86,13 +84,19 @@ export class RequestMetrics {
     pair.duration.observe(record.durationMs / 1000);
     if (record.retries > 0) route.retries.inc(record.retries);
     if (record.panic) route.panic.inc();
-    // Spooled webhooks count too: the cluster was unavailable even though the client got a 202.
-    if (record.errorCode === 'pinned_cluster_unavailable' || record.decisionReason === pinnedUnavailableReason) route.pinnedUnavailable.inc();
     // Only an attempt that got response headers has a latency worth recording.
     if (exchange !== undefined && exchange.status > 0) {
       const cluster = exchange.cluster.name;
       (this.upstream.get(cluster) ?? this.upstreamSeries(cluster)).observe(exchange.upstreamMs / 1000);
     }
+  }
+
+  /**
+   * A pinned webhook was refused (the spool's responder reports it: it alone knows whether the request
+   * was refused or spooled, including after every endpoint refused the connection).
+   */
+  countPinnedUnavailable(routeName: string): void {
+    (this.routes.get(routeName) ?? this.adopt(routeName)).pinnedUnavailable.inc();
   }
 
   private routeChildren(name: string): RouteChildren {

@@ -5,6 +5,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { startRedis } from '../helpers/redis.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 import { adminToken, gatewayConfig, startSwitchyard, waitFor, type RunningSwitchyard } from '../helpers/switchyard.ts';
 import { declaredMetrics, parseSamples, sampleValue, specMetricNames } from './metrics-text.ts';
@@ -138,4 +139,25 @@ test('panic_total counts requests served with health ignored; config_reloads_tot
   const text = await scrape();
   assert.equal(sampleValue(text, 'switchyard_config_reloads_total', { result: 'success' }), 1);
   assert.equal(sampleValue(text, 'switchyard_config_reloads_total', { result: 'failure' }), 1);
+});
+
+test('a webhook spooled while its cluster is drained counts in spooled_total, not as refused', async (t) => {
+  const redis = await startRedis(t);
+  const [east, south, standby] = await Promise.all(['east', 'south', 'standby'].map((n) => startUpstream(t, n)));
+  const base = gatewayConfig({ east: east.url, south: south.url, standby: standby.url });
+  const routes = base.routes!.map((r) => (r.name === 'payment-webhooks' ? { ...r, spool: { enabled: true } } : r));
+  const sy = await startSwitchyard(t, { ...base, routes, state: { ...base.state, redis: redis.url } });
+  const drained = await fetch(`${sy.adminUrl}/api/clusters/trade-east/drain`, { method: 'PUT', headers: auth, body: '{"drained":true}' });
+  assert.equal(drained.status, 200);
+  const webhook = await fetch(`${sy.trafficUrl}/webhooks/payment/alipay`, { method: 'POST', body: '{"paid":true}' });
+  assert.equal(webhook.status, 202);
+  const text = await (await fetch(`${sy.adminUrl}/metrics`)).text();
+  assert.equal(sampleValue(text, 'switchyard_spooled_total'), 1);
+  assert.equal(sampleValue(text, 'switchyard_pinned_unavailable_total', { route: 'payment-webhooks' }), 0);
+  assert.equal(sampleValue(text, 'switchyard_requests_total', { route: 'payment-webhooks', cluster: 'none', code: '202' }), 1);
+  // The spool's depth is read by its replayer's cycle, so /api/status shows it shortly after.
+  await waitFor('the spool depth in /api/status', async () => {
+    const status = await (await fetch(`${sy.adminUrl}/api/status`, { headers: auth })).json() as { spool: { route: string; depth: number }[] };
+    return JSON.stringify(status.spool.map((s) => [s.route, s.depth])) === JSON.stringify([['payment-webhooks', 1]]);
+  });
 });
