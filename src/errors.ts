@@ -60,6 +60,9 @@ export function classifyUpstreamError(err: unknown): UpstreamFailureKind {
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
     case 'UND_ERR_CONNECT_TIMEOUT':
+    // a pool closed by a reload that removed its endpoint: nothing was sent
+    case 'UND_ERR_CLOSED':
+    case 'UND_ERR_DESTROYED':
       return 'connect';
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':

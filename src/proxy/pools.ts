@@ -17,13 +17,16 @@ interface PoolEntry {
 /** Holds every upstream pool; `sync` after each config load. */
 export class PoolRegistry {
   private readonly entries = new Map<string, PoolEntry>();
-  /** Indexed by `RuntimeCluster.index` of the config last synced. */
-  private byCluster: ClusterPools[] = [];
+  /**
+   * Per cluster object of every config generation still referenced: a request that started before a
+   * reload retries on its own generation's clusters, whose indices mean nothing in the new config.
+   */
+  private readonly byCluster = new WeakMap<RuntimeCluster, ClusterPools>();
 
   /** Creates pools for new endpoints, keeps unchanged ones, closes removed ones. */
   sync(runtime: RuntimeConfig): void {
     const keep = new Set<string>();
-    this.byCluster = runtime.clusters.map((cluster) => cluster.endpoints.map((origin) => {
+    for (const cluster of runtime.clusters) this.byCluster.set(cluster, cluster.endpoints.map((origin) => {
       const key = `${cluster.name} ${origin}`;
       const settings = poolSettings(cluster);
       keep.add(key);
@@ -41,16 +44,15 @@ export class PoolRegistry {
     }
   }
 
-  /** The pools of a cluster of the last synced config. */
+  /** The pools of a cluster of any synced config generation (closed ones refuse, see errors.ts). */
   pools(cluster: RuntimeCluster): ClusterPools {
-    return this.byCluster[cluster.index];
+    return this.byCluster.get(cluster)!;
   }
 
   /** Closes every pool, waiting for in-flight requests. */
   async close(): Promise<void> {
     const pools = [...this.entries.values()].map((e) => e.pool);
     this.entries.clear();
-    this.byCluster = [];
     await Promise.allSettled(pools.map((p) => p.close()));
   }
 }

@@ -255,3 +255,21 @@ function rawExchange(port: number, head: string, bodyAfterContinue?: string): Pr
     socket.write(head);
   });
 }
+
+test('a retry after a reload goes to its own generation\'s cluster, never to whatever took its place', async (t) => {
+  const first = await startUpstream(t, 'first', (_req, res) => setTimeout(() => res.writeHead(503).end('busy'), 300));
+  const second = await startUpstream(t, 'second');
+  const newcomer = await startUpstream(t, 'newcomer');
+  const gw = await startGateway(t, twoClusters(first, second));
+  const pending = send(gw.url);
+  await new Promise((r) => setTimeout(r, 100));
+  const reloaded = twoClusters(first, second);
+  reloaded.clusters = { first: reloaded.clusters!.first, newcomer: { region: 'far', role: 'trade', endpoints: [newcomer.url] } };
+  const { configSchema } = await import('../../src/config/schema.ts');
+  const { buildRuntimeConfig } = await import('../../src/config/runtime.ts');
+  gw.gateway.apply(buildRuntimeConfig(configSchema.parse({ ...reloaded, listen: { port: 0 } }), 'test.yaml'));
+  const answer = await pending;
+  assert.notEqual(answer.headers['x-switchyard-cluster'], 'newcomer');
+  assert.equal(newcomer.count(), 0, 'the cluster now at the removed one\'s index received nothing');
+  assert.ok(answer.status === 502 || answer.status === 200, `status ${answer.status}`);
+});
