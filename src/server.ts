@@ -80,6 +80,7 @@ export class Switchyard {
     this.metrics = new SwitchyardMetrics(runtime, {
       runtime: () => this.runtime, snapshot: () => this.fleet.snapshot(), breakers: this.guard.breakers,
       inflight: (cluster) => observations.summary(cluster)?.inflight ?? 0, geoStats: geo.stats, nowMs: Date.now,
+      spool: () => this.webhooks.status(),
     });
     this.webhooks = new PinnedWebhooks({
       // Read while the gateway is still being built: the initial runtime until it exists.
