@@ -137,3 +137,21 @@ test('while redis-server is frozen (SIGSTOP), requests do not wait for it', asyn
   t.diagnostic(`${count} requests during the freeze, slowest ${slowest.toFixed(1)} ms`);
   assert.ok(slowest < 250, `slowest request took ${slowest.toFixed(1)} ms`);
 });
+
+test('a slow trade cluster drives overflow to standby, and traffic returns when it recovers', async (t) => {
+  const redis = await startRedis(t);
+  const [east, south, standby] = await Promise.all([
+    startUpstream(t, 'trade-east'), startUpstream(t, 'trade-south'), startUpstream(t, 'promo-standby')]);
+  const config = fleetConfig(redis, east, south, standby, {
+    routes: [{ name: 'storefront', match: { pathPrefix: '/' }, clusters: ['trade-east'],
+      standby: { cluster: 'promo-standby', overflow: { latencyMs: 100 } } }],
+  });
+  const a = await startSwitchyard(t, config, { instanceId: 'gw-a' });
+  east.behave((req, res, body) => setTimeout(() => echo('trade-east')(req, res, body), 250));
+  const landing = async () => (await send(a.trafficUrl, { headers: hangzhou })).headers['x-switchyard-cluster'];
+  assert.equal(await landing(), 'trade-east');
+  await waitFor('overflow to standby once trade-east is seen slow', async () => (await landing()) === 'promo-standby', 5000);
+  east.behave(echo('trade-east'));
+  // No traffic reaches trade-east while it overflows: its latency is forgotten with the observation window (10 s).
+  await waitFor('traffic to return to trade-east', async () => (await landing()) === 'trade-east', 15_000);
+});
