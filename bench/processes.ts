@@ -1,9 +1,8 @@
 /**
- * Child processes of a bench run: CPU placement with `taskset`, spawning, readiness, CPU accounting and
- * the guarantee that nothing outlives the run (normal end, SIGINT/SIGTERM, or an error).
+ * Child processes of a bench run: CPU placement with `taskset`, spawning, readiness, and the guarantee that nothing outlives the run (normal end, SIGINT/SIGTERM, or an error).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { request } from 'node:http';
 import { availableParallelism } from 'node:os';
@@ -19,7 +18,6 @@ export interface Placement {
 const STOP_GRACE_MS = 3000;
 const READY_POLL_MS = 100;
 const PROBE_TIMEOUT_MS = 1000;
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Whether an executable is on PATH (or at an absolute path); returns its path. */
 export function findExecutable(name: string): string | null {
@@ -196,49 +194,7 @@ export function lastLines(file: string, count = 2): string {
   }
 }
 
-/** CPU seconds used so far by a child's whole process group (Linux /proc), or null elsewhere. */
-export function groupCpuSeconds(pgid: number): number | null {
-  let ticks = 0;
-  try {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      const fields = readStatFields(entry);
-      if (fields !== null && Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
-    }
-  } catch {
-    return null;
-  }
-  return ticks / CLOCK_TICKS_PER_SECOND;
-}
-
-/**
- * CPU seconds used so far by this process tree: this process, its reaped children, and every running
- * child's process group. Null where /proc is missing.
- */
-export function ownTreeCpuSeconds(): number | null {
-  const self = readStatFields('self');
-  if (self === null) return null;
-  let seconds = self.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0) / CLOCK_TICKS_PER_SECOND;
-  for (const child of running) seconds += groupCpuSeconds(child.pid) ?? 0;
-  return seconds;
-}
-
-/** CPU seconds all CPUs of the machine spent busy (user, nice, system, irq, softirq), or null. */
-export function machineBusyCpuSeconds(): number | null {
-  try {
-    const [user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 8);
-    return [user, nice, system, irq, softirq].reduce((sum, ticks) => sum + Number(ticks), 0) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return null;
-  }
-}
-
-/** Fields of /proc/PID/stat after the command name: [state, ppid, pgrp, ..., utime 11, stime 12, cutime 13, cstime 14]. */
-function readStatFields(pid: string): string[] | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
+/** The process-group ids of every child still running (for CPU accounting). */
+export function runningChildPids(): number[] {
+  return [...running].map((child) => child.pid);
 }

@@ -16,7 +16,8 @@ import {
 } from './processes.ts';
 import { buildProfiles } from './profiles.ts';
 import { median, renderReport, renderTable, writeReadmeBlock, type RunFacts } from './report.ts';
-import { directAtRateKey, log, QUIET_OTHER_LOAD_PERCENT, Session } from './session.ts';
+import { QUIET_OTHER_LOAD_PERCENT } from './cpu.ts';
+import { directAtRateKey, log, Session } from './session.ts';
 import { startTargets, TARGET_IDS, TARGET_LABELS, type TargetId } from './targets.ts';
 
 /** The run's settings, from the command line. */

@@ -3,11 +3,10 @@
  * target (the order rotating each round), then each target at half its own max GET rate next to direct
  * at the same rate. A target whose process dies is dropped and reported, never fatal.
  */
-import { runAutocannon, type RunResult } from './load.ts';
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { groupCpuSeconds, lastLines, machineBusyCpuSeconds, ownTreeCpuSeconds } from './processes.ts';
+import { QUIET_OTHER_LOAD_PERCENT, QUIET_WAIT_MAX_MS, startCpuMeter, waitForQuiet, type CpuUse } from './cpu.ts';
+import { lastLines } from './processes.ts';
 import type { Profile } from './profiles.ts';
+import { runAutocannon, type RunResult } from './load.ts';
 import { median, type Measurement } from './report.ts';
 import { TARGET_LABELS, type StartedTarget, type TargetId, type UnavailableTarget } from './targets.ts';
 import { runWrk } from './wrk.ts';
@@ -116,8 +115,10 @@ export class Session {
   ): Promise<void> {
     const name = `${progress} ${profile.label} · ${TARGET_LABELS[target.id]}`;
     for (let attempt = 0; attempt <= this.#options.disturbedRetries && this.#live.includes(target); attempt++) {
-      if (this.#options.disturbedRetries > 0) await waitForQuiet();
-      const stopMeter = startCpuMeter(target);
+      if (this.#options.disturbedRetries > 0 && !(await waitForQuiet())) {
+        log(`the machine stayed busy for ${QUIET_WAIT_MAX_MS / 1000} s; measuring anyway`);
+      }
+      const stopMeter = startCpuMeter(target.child?.pid ?? null);
       try {
         const result = await this.#send(profile, target, this.#options.durationSeconds, rate);
         const cpu = stopMeter();
@@ -160,50 +161,6 @@ export class Session {
 function rotate<T>(items: readonly T[], by: number): T[] {
   const shift = items.length === 0 ? 0 : by % items.length;
   return [...items.slice(shift), ...items.slice(0, shift)];
-}
-
-/** CPU use over one run, in percent of one core. */
-interface CpuUse {
-  /** The target's processes (null for direct). */
-  readonly targetPercent: number | null;
-  /** Everything on the machine that is not this bench: other load disturbs the numbers. */
-  readonly otherPercent: number | null;
-}
-
-/** Other load (percent of one core) above which a run counts as disturbed; the estimate is good to about ±10. */
-export const QUIET_OTHER_LOAD_PERCENT = 20;
-const QUIET_SAMPLE_MS = 1000;
-const QUIET_WAIT_MAX_MS = 30_000;
-
-/** Waits until other processes leave the machine quiet for a second, or gives up after QUIET_WAIT_MAX_MS. */
-async function waitForQuiet(): Promise<void> {
-  const deadline = Date.now() + QUIET_WAIT_MAX_MS;
-  while (Date.now() < deadline) {
-    const stopMeter = startCpuMeter(null);
-    await sleep(QUIET_SAMPLE_MS);
-    const { otherPercent } = stopMeter();
-    if (otherPercent === null || otherPercent <= QUIET_OTHER_LOAD_PERCENT) return;
-  }
-  log(`the machine stayed busy for ${QUIET_WAIT_MAX_MS / 1000} s; measuring anyway`);
-}
-
-/** Starts measuring CPU use; the returned function ends the measurement. */
-function startCpuMeter(target: StartedTarget | null): () => CpuUse {
-  const sample = () => ({
-    atMs: performance.now(), machine: machineBusyCpuSeconds(), own: ownTreeCpuSeconds(),
-    target: target?.child == null ? null : groupCpuSeconds(target.child.pid),
-  });
-  const before = sample();
-  return () => {
-    const after = sample();
-    const percentOfCore = (seconds: number) => (100 * seconds) / ((after.atMs - before.atMs) / 1000);
-    const targetPercent = after.target === null || before.target === null ? null : percentOfCore(after.target - before.target);
-    const measurable = [after.machine, after.own, before.machine, before.own].every((value) => value !== null);
-    const otherPercent = measurable
-      ? Math.max(0, percentOfCore(after.machine! - before.machine! - (after.own! - before.own!)))
-      : null;
-    return { targetPercent, otherPercent };
-  };
 }
 
 function describe(result: RunResult, cpu: CpuUse, rate: number | undefined): string {
