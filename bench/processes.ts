@@ -1,5 +1,6 @@
 /**
- * Child processes of a bench run: CPU placement with `taskset`, spawning, readiness, and the guarantee that nothing outlives the run (normal end, SIGINT/SIGTERM, or an error).
+ * Child processes of a bench run: CPU placement with `taskset`, spawning, readiness, and the guarantee
+ * that nothing outlives the run (normal end, SIGINT/SIGTERM, or an error).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
@@ -18,11 +19,13 @@ export interface Placement {
 const STOP_GRACE_MS = 3000;
 const READY_POLL_MS = 100;
 const PROBE_TIMEOUT_MS = 1000;
+/** A log this short (a config error report, say) is shown whole when a child fails. */
+const SHORT_LOG_LINES = 4;
 
 /** Whether an executable is on PATH (or at an absolute path); returns its path. */
 export function findExecutable(name: string): string | null {
   try {
-    return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim() || null;
+    return execFileSync('sh', ['-c', 'command -v "$1"', 'sh', name], { encoding: 'utf8' }).trim() || null;
   } catch {
     return null;
   }
@@ -176,22 +179,25 @@ export async function waitReady(child: RunningChild, url: string, timeoutMs: num
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exit !== null) {
-      throw new Error(`exited (code ${child.exit.code ?? child.exit.signal}): ${lastLines(child.logFile)}`);
+      throw new Error(`exited (code ${child.exit.code ?? child.exit.signal}): ${logSummary(child.logFile)}`);
     }
     if ((await probeStatus(url)) === 200) return;
     await sleep(READY_POLL_MS);
   }
-  throw new Error(`not ready after ${timeoutMs / 1000} s at ${url}: ${lastLines(child.logFile)}`);
+  throw new Error(`not ready after ${timeoutMs / 1000} s at ${url}: ${logSummary(child.logFile)}`);
 }
 
-/** The last non-empty lines of a log file, joined on one line (for failure reasons). */
-export function lastLines(file: string, count = 2): string {
+/** What a child's log says went wrong, on one line: a short log whole, else its first error line or last lines. */
+export function logSummary(file: string): string {
+  let lines: string[];
   try {
-    const lines = readFileSync(file, 'utf8').split('\n').map((line) => line.trim()).filter(Boolean);
-    return lines.slice(-count).join(' | ') || '(no output)';
+    lines = readFileSync(file, 'utf8').split('\n').map((line) => line.trim()).filter(Boolean);
   } catch {
     return '(no output)';
   }
+  if (lines.length <= SHORT_LOG_LINES) return lines.join(' | ') || '(no output)';
+  const errorLine = lines.find((line) => /\b\w*Error\b|\berror:|\[emerg\]/i.test(line));
+  return errorLine ?? (lines.slice(-2).join(' | ') || '(no output)');
 }
 
 /** The process-group ids of every child still running (for CPU accounting). */

@@ -4,7 +4,7 @@
  * at the same rate. A target whose process dies is dropped and reported, never fatal.
  */
 import { QUIET_OTHER_LOAD_PERCENT, QUIET_WAIT_MAX_MS, startCpuMeter, waitForQuiet, type CpuUse } from './cpu.ts';
-import { lastLines } from './processes.ts';
+import { logSummary } from './processes.ts';
 import type { Profile } from './profiles.ts';
 import { runAutocannon, type RunResult } from './load.ts';
 import { median, type Measurement } from './report.ts';
@@ -153,7 +153,7 @@ export class Session {
     if (target.child?.exit == null) return;
     this.#live = this.#live.filter((live) => live !== target);
     const { code, signal } = target.child.exit;
-    this.unavailable.push({ id: target.id, reason: `exited during the run (${code ?? signal}): ${lastLines(target.child.logFile)}` });
+    this.unavailable.push({ id: target.id, reason: `exited during the run (${code ?? signal}): ${logSummary(target.child.logFile)}` });
     log(`${TARGET_LABELS[target.id]} exited (${code ?? signal}); dropped from the remaining runs`);
   }
 }
