@@ -14,7 +14,7 @@ import { backgroundTraffic, parseResponses, trickle } from './raw-http.ts';
 const headersTimeoutMs = 300;
 const requestTimeoutMs = 800;
 /** Node looks for expired connections every headersTimeoutMs / 4 (traffic-app); allow that and some scheduling. */
-const slackMs = 400;
+const slackMs = 1000;
 
 function config(upstream: Upstream): ConfigInput {
   return {
@@ -50,7 +50,7 @@ test('slowloris headers and slow bodies are cut with 408 on time while other cli
   }
   assert.deepEqual(upstream.received.filter((r) => r.url !== '/normal'), [], 'no cut request completed upstream');
   assert.equal(tally.failed, 0, `background failures: ${tally.failures.join(', ')}`);
-  assert.ok(tally.slowestMs < 500, `the slowest background answer took ${tally.slowestMs} ms`);
+  assert.ok(tally.slowestMs < 1000, `the slowest background answer took ${tally.slowestMs} ms`);
   await waitUntil(() => gw.gateway.inflight === 0);
   assert.equal(gw.gateway.inflight, 0, 'cut requests leave nothing in flight');
 });
