@@ -72,7 +72,9 @@ export function upstreamRequestHeaders(rawHeaders: readonly string[], facts: For
 export function downstreamResponseHeaders(upstream: Record<string, string | string[] | undefined>,
   cluster: string, route: string, requestId: string): string[] {
   const connection = upstream.connection;
-  const tokens = connection === undefined ? undefined : tokenSet(Array.isArray(connection) ? connection.join(',') : connection);
+  // Almost every upstream says just keep-alive or close, which name no other header.
+  const tokens = connection === undefined || connection === 'keep-alive' || connection === 'close' ? undefined
+    : tokenSet(Array.isArray(connection) ? connection.join(',') : connection);
   const out: string[] = [];
   for (const name in upstream) {
     const value = upstream[name];
