@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -17,6 +16,7 @@ import { buildRuntimeConfig } from '../../src/config/runtime.ts';
 import { formatConfigIssue } from '../../src/errors.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { Switchyard } from '../../src/server.ts';
+import { freePort } from '../../src/demo/local-ports.ts';
 
 /** The repository root (this file lives in test/helpers/). */
 export const repoRoot = new URL('../../', import.meta.url).pathname;
@@ -140,17 +140,6 @@ function withAddresses(config: ConfigInput | string, ports: { listen: number; ad
   return doc.toString();
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** The admin token of `gatewayConfig`. */
 export const adminToken = 'test-admin-token';
@@ -192,3 +181,5 @@ export function gatewayConfig(urls: ClusterUrls, overrides: Partial<ConfigInput>
     ...overrides,
   };
 }
+
+export { freePort };

@@ -3,25 +3,14 @@
  * processes that are always killed, and the production build into a temporary directory.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { TestContext } from 'node:test';
+import { freePort } from '../../src/demo/local-ports.ts';
 
 /** The repository root (this file lives in test/packaging/). */
 export const repoRoot = new URL('../../', import.meta.url).pathname;
 
 const pollMs = 50;
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Polls `url` until it answers `status`; throws with the last answer after `timeoutMs`. */
 export async function waitForStatus(url: string, status: number, timeoutMs: number, headers: Record<string, string> = {}): Promise<void> {
@@ -84,3 +73,5 @@ export async function buildDist(t: TestContext, outDir: string): Promise<void> {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+export { freePort };

@@ -6,8 +6,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer, Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { answersPing } from '../../src/demo/local-ports.ts';
 
 export const repoRoot = new URL('../../', import.meta.url).pathname;
 const readyTimeoutMs = 20_000;
@@ -148,16 +149,3 @@ async function until(what: string, condition: () => Promise<boolean>): Promise<v
   }
 }
 
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
-  });
-}
