@@ -52,6 +52,8 @@ export class Switchyard {
   readonly trafficSeries = new TrafficSeries();
   /** Pinned webhooks whose cluster is unavailable: spooled (Redis, `spool.enabled`) or refused. */
   readonly webhooks: PinnedWebhooks;
+  /** One line per request; flushed last on close. */
+  readonly accessLog: AccessLog;
   readonly gateway: Gateway;
   readonly traffic: FastifyInstance<Server>;
   readonly admin: FastifyInstance<Server>;
@@ -88,12 +90,13 @@ export class Switchyard {
       snapshot: () => this.fleet.snapshot(), breakers: this.guard.breakers,
       onPinnedUnavailable: (route) => this.metrics.countPinnedUnavailable(route), onSpooled: () => this.metrics.countSpooled(),
     });
+    this.accessLog = new AccessLog(this.logger, () => this.runtime.config.log.access);
     this.gateway = new Gateway(runtime, {
       geo, snapshot: () => this.fleet.snapshot(), breakers: this.guard.breakers, signals: this.guard,
       pinnedUnavailable: this.webhooks.handle,
       observer: observeRequests({
         metrics: this.metrics, trafficSeries: this.trafficSeries, logger: this.logger,
-        accessLog: new AccessLog(this.logger, () => this.runtime.config.log.access),
+        accessLog: this.accessLog,
       }),
     });
     this.traffic = buildTrafficApp(runtime.config.limits, this.gateway);
@@ -186,6 +189,7 @@ export class Switchyard {
     this.geoWatcher?.close();
     await closeServerGracefully(this.admin.server, adminCloseMs);
     await this.admin.close();
+    this.accessLog.flush();
   }
 
   private async reloadNow(): Promise<ReloadResult> {
