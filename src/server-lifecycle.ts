@@ -34,14 +34,15 @@ export function closeServerGracefully(server: Server, timeoutMs: number): Promis
 }
 
 /**
- * Keys bound when the process starts: the listeners' addresses and the traffic listener's `limits`
- * (header size, timeouts and connection cap are Node server options). A reload that changes them
- * keeps the running values; the caller warns, naming them.
+ * Keys bound when the process starts: the listeners' addresses, the traffic listener's `limits`
+ * (header size, timeouts and connection cap are Node server options) and the number of worker
+ * processes. A reload that changes them keeps the running values; the caller warns, naming them.
  */
 export function restartOnlyChanges(before: Config, after: Config): string[] {
   const changed: string[] = [];
   if (!isDeepStrictEqual(before.listen, after.listen)) changed.push('listen');
   if (before.admin.host !== after.admin.host || before.admin.port !== after.admin.port) changed.push('admin.host/port');
+  if (before.workers !== after.workers) changed.push('workers');
   for (const key of Object.keys(after.limits) as (keyof Config['limits'])[]) {
     // maxInflight is read per request by the gateway: it does apply on reload.
     if (key !== 'maxInflight' && before.limits[key] !== after.limits[key]) changed.push(`limits.${key}`);

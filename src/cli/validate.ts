@@ -12,6 +12,7 @@ export async function runValidate(configPath: string): Promise<number> {
   const result = await loadConfigFile(configPath);
   if (result.ok) {
     process.stdout.write(`${result.file}: OK — ${summarizeConfig(result.config)}\n`);
+    for (const warning of configWarnings(result.config)) process.stderr.write(`${result.file}: warning: ${warning}\n`);
     return 0;
   }
   const lines = result.issues.map(formatConfigIssue);
@@ -33,6 +34,17 @@ export function summarizeConfig(config: Config): string {
     count(Object.keys(config.regions).length, 'region'),
     count(config.schedules.length, 'schedule'),
   ].join(', ');
+}
+
+/**
+ * Valid but probably not what was meant; printed, never failing validation. Without Redis each worker
+ * process is its own fleet instance with its own in-memory view (see docs/operations.md, Workers).
+ */
+export function configWarnings(config: Config): string[] {
+  if (config.workers > 1 && config.state.redis === '') {
+    return [`workers: ${config.workers} without state.redis: each worker keeps its own health, latency and breaker view; set state.redis to share them`];
+  }
+  return [];
 }
 
 function count(n: number, noun: string): string {

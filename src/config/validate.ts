@@ -18,7 +18,15 @@ export function checkCrossReferences(config: Config): PathIssue[] {
   checkDuplicateRouteNames(config, report);
   checkSchedules(config, report);
   checkRedisUrl(config, report);
+  checkWorkers(config, report);
   return issues;
+}
+
+/** Workers share one traffic port (SO_REUSEPORT): port 0 would give each worker a different random one. */
+function checkWorkers(config: Config, report: Report): void {
+  if (config.workers > 1 && config.listen.port === 0) {
+    report(['workers'], 'more than one worker needs a fixed listen.port: with 0 each worker would listen on a different random port');
+  }
 }
 
 /** A malformed Redis URL is a config error with a position, not a crash at start (the URL is never quoted). */
