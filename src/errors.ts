@@ -35,6 +35,7 @@ export const errorCatalogue = {
   invalid_request: { status: 400, source: 'downstream', message: 'the request body is invalid' },
   too_many_attempts: { status: 429, source: 'downstream', message: 'too many failed authentication attempts; retry later' },
   state_store_unavailable: { status: 503, source: 'internal', message: 'the state store is not reachable' },
+  workers_unavailable: { status: 503, source: 'internal', message: 'no worker process could answer' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

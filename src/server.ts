@@ -35,6 +35,24 @@ export interface SwitchyardOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * How `start()` opens the process to the world. A single process takes the defaults; a worker of a
+ * multi-process gateway (src/workers/) leaves the admin listener and the config file to its supervisor.
+ */
+export interface ListenOptions {
+  /** Open the admin listener (default true). */
+  readonly admin?: boolean;
+  /**
+   * Bind the traffic port with SO_REUSEPORT, exclusively to this process (not through cluster's
+   * primary, which would then accept every connection and hand it over), so sibling workers bind it
+   * too and the kernel spreads connections over them. Node implies `exclusive` with `reusePort`;
+   * both are passed so the intent does not hang on that.
+   */
+  readonly sharedTrafficPort?: boolean;
+  /** Watch the config file when `reload.watch` (default true). */
+  readonly watchConfig?: boolean;
+}
+
 export type ReloadResult = { ok: true; version: string; changed: boolean } | { ok: false; issues: ConfigIssue[] };
 
 /** How long the admin listener's last requests get once everything else has stopped. */
@@ -65,6 +83,8 @@ export class Switchyard {
   /** Reloads run one at a time (SIGHUP, API and file watch can coincide). */
   private reloads: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | undefined;
+  /** False in workers: their supervisor watches the file and sends them the configs it validated. */
+  private watchesConfig = true;
 
   private constructor(runtime: RuntimeConfig, geo: GeoResolver, options: SwitchyardOptions) {
     this.logger = options.logger;
@@ -120,17 +140,22 @@ export class Switchyard {
     return this.guard.breakers;
   }
 
-  /** Starts the fleet state loops, the watchers and both listeners; resolves with the bound ports. */
-  async start(): Promise<{ trafficPort: number; adminPort: number }> {
+  /**
+   * Starts the fleet state loops, the watchers and the listeners; resolves with the bound ports
+   * (adminPort 0 when the admin listener stays closed).
+   */
+  async start(options: ListenOptions = {}): Promise<{ trafficPort: number; adminPort: number }> {
     const { config } = this.runtime;
+    this.watchesConfig = options.watchConfig ?? true;
     await this.fleet.start();
     await this.webhooks.start();
     this.watchGeoDatabase(config.geo.database);
-    await this.traffic.listen({ host: config.listen.host, port: config.listen.port });
-    await this.admin.listen({ host: config.admin.host, port: config.admin.port });
+    const shared = options.sharedTrafficPort === true ? { exclusive: true, reusePort: true } : {};
+    await this.traffic.listen({ host: config.listen.host, port: config.listen.port, ...shared });
+    if (options.admin ?? true) await this.admin.listen({ host: config.admin.host, port: config.admin.port });
     await this.syncConfigWatcher(config);
     this.ready = true;
-    const ports = { trafficPort: portOf(this.traffic), adminPort: portOf(this.admin) };
+    const ports = { trafficPort: portOf(this.traffic), adminPort: this.admin.server.listening ? portOf(this.admin) : 0 };
     this.logger.info({ ...ports, version: this.runtime.version, instance: this.instanceId }, 'switchyard started');
     return ports;
   }
@@ -161,7 +186,7 @@ export class Switchyard {
     this.trafficSeries.retain(runtime.clusters.map((c) => c.name));
     if (config.log.level !== previous.config.log.level) this.logger.level = config.log.level;
     if (config.geo.database !== previous.config.geo.database) void this.switchGeoDatabase(config.geo.database);
-    if (this.configWatcher !== undefined || config.reload.watch) void this.syncConfigWatcher(config, previous.config);
+    if (this.configWatcher !== undefined || (config.reload.watch && this.watchesConfig)) void this.syncConfigWatcher(config, previous.config);
     this.logger.info({ version: runtime.version, previous: previous.version }, 'config reloaded');
     return { ok: true, version: runtime.version, changed };
   }
@@ -212,7 +237,7 @@ export class Switchyard {
     if (same) return;
     this.configWatcher?.close();
     this.configWatcher = undefined;
-    if (!config.reload.watch) return;
+    if (!config.reload.watch || !this.watchesConfig) return;
     const watcher = new ConfigFileWatcher({
       file: this.runtime.file, debounceMs: config.reload.debounceMs,
       onChange: () => {

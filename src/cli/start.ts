@@ -3,7 +3,9 @@
  * readiness 503 at once, keep serving for `readinessGraceMs` so the load balancer notices, close the
  * traffic listener, let in-flight requests finish within `drainTimeoutMs`, close Redis, pools and
  * watchers, flush the log, exit 0. The admin listener answers until the end. SIGHUP reloads the config.
+ * With `workers > 1` the process supervises that many workers instead (src/workers/).
  */
+import cluster from 'node:cluster';
 import { loadConfigFile } from '../config/load.ts';
 import { formatConfigIssue } from '../errors.ts';
 import { buildRuntimeConfig } from '../config/runtime.ts';
@@ -12,6 +14,8 @@ import { Switchyard } from '../server.ts';
 
 /** Runs the gateway until a signal stops it; returns -1 (the process stays alive) or an exit code. */
 export async function runStart(configPath: string): Promise<number> {
+  // A worker of a multi-process gateway gets its config from the supervisor, not from the file.
+  if (cluster.isWorker) return (await import('../workers/worker.ts')).runWorker();
   const loaded = await loadConfigFile(configPath);
   if (!loaded.ok) {
     for (const issue of loaded.issues) process.stderr.write(`${formatConfigIssue(issue)}\n`);
@@ -20,6 +24,7 @@ export async function runStart(configPath: string): Promise<number> {
   }
   const logger = createLogger({ level: loaded.config.log.level });
   exitOnCrash(logger);
+  if (loaded.config.workers > 1) return (await import('../workers/run-supervisor.ts')).runSupervisor(loaded, logger);
   const switchyard = await Switchyard.create(buildRuntimeConfig(loaded.config, loaded.file), {
     logger, instanceId: process.env.SWITCHYARD_INSTANCE_ID || undefined,
   });
@@ -72,7 +77,7 @@ const cleanupGraceMs = 5000;
  * A shutdown that outlives grace + drain + cleanup is stuck (a store or pool that never closes): the
  * traffic is already drained by then, so the process logs it and exits 1 rather than hang until SIGKILL.
  */
-function watchShutdown(switchyard: Switchyard): void {
+export function watchShutdown(switchyard: Switchyard): void {
   const { readinessGraceMs, drainTimeoutMs } = switchyard.runtime.config.shutdown;
   setTimeout(() => {
     switchyard.logger.error({ cleanupGraceMs }, 'shutdown: cleanup did not finish in time; exiting');
@@ -81,13 +86,13 @@ function watchShutdown(switchyard: Switchyard): void {
 }
 
 /** Exits once the buffered log lines are written, so the last lines (shutdown, crash) are not lost. */
-async function exitAfterFlush(logger: Logger, code: number): Promise<never> {
+export async function exitAfterFlush(logger: Logger, code: number): Promise<never> {
   await flushLogger(logger);
   process.exit(code);
 }
 
 /** A crash is logged (and flushed) before the process exits 1. */
-function exitOnCrash(logger: Logger): void {
+export function exitOnCrash(logger: Logger): void {
   process.once('uncaughtException', (err) => {
     logger.fatal({ err: { message: err.message, stack: err.stack } }, 'uncaught exception; exiting');
     void exitAfterFlush(logger, 1);

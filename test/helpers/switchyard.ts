@@ -83,8 +83,14 @@ export interface SpawnedSwitchyard {
 
 const readyTimeoutMs = 15_000;
 
+export interface SpawnOptions {
+  /** In its own process group, so a test can signal the group as a terminal's Ctrl-C does. */
+  readonly detached?: boolean;
+}
+
 /** Runs `node src/main.ts start -c FILE` on free ports chosen up front; resolves once /readyz answers 200. */
-export async function spawnSwitchyard(t: TestContext, config: ConfigInput | string, env: NodeJS.ProcessEnv = {}): Promise<SpawnedSwitchyard> {
+export async function spawnSwitchyard(t: TestContext, config: ConfigInput | string, env: NodeJS.ProcessEnv = {},
+  options: SpawnOptions = {}): Promise<SpawnedSwitchyard> {
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-proc-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const configFile = join(dir, 'switchyard.yaml');
@@ -94,7 +100,7 @@ export async function spawnSwitchyard(t: TestContext, config: ConfigInput | stri
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete childEnv.SWITCHYARD_CONFIG;
   const child = spawn(join(repoRoot, 'node_modules/.bin/node'), ['src/main.ts', 'start', '-c', configFile], {
-    cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached === true,
   });
   let stdout = '';
   let stderr = '';
