@@ -53,7 +53,7 @@ async function call(sy: SpawnedSwitchyard, method: string, path: string, body?: 
   return { status: res.status, body: await res.json() as Record<string, unknown> };
 }
 
-test('POST /api/reload applies the file in every worker and counts once; a broken file is refused once', async (t) => {
+test('a reload (API or SIGHUP) applies the file in every worker and counts once; a broken file is refused once', async (t) => {
   const { sy, config } = await start(t);
   const workers = readyWorkerPids(sy);
   assert.deepEqual(allOn(await clustersByWorker(sy, workers)), ['trade-east']);
@@ -82,6 +82,11 @@ test('POST /api/reload applies the file in every worker and counts once; a broke
   assert.equal(await scrape(sy.adminUrl, 'switchyard_config_reloads_total', { result: 'failure' }), 1);
   assert.equal(await scrape(sy.adminUrl, 'switchyard_config_reloads_total', { result: 'success' }), 2);
   assert.deepEqual(allOn(await clustersByWorker(sy, workers)), ['trade-south'], 'the running config stays');
+
+  await sy.writeConfig(config);
+  sy.child.kill('SIGHUP');
+  await waitFor('the SIGHUP reload', async () => (await scrape(sy.adminUrl, 'switchyard_config_reloads_total', { result: 'success' })) === 3, 3000);
+  assert.deepEqual(allOn(await clustersByWorker(sy, workers)), ['trade-east'], 'SIGHUP to the supervisor reloads every worker');
 });
 
 test('drains and dials reach every worker, and a worker restarted later starts with them', async (t) => {
