@@ -13,8 +13,9 @@ export interface LoadRequest {
   readonly body?: Buffer;
 }
 
-/** Profile ids, in the order rows are reported. */
-export type ProfileId = 'get' | 'get-wrk' | 'post' | 'webhook' | 'rate';
+/** Profile ids, in the order rows are reported (`--profiles` takes them). */
+export const PROFILE_IDS = ['get', 'get-wrk', 'post', 'webhook', 'rate'] as const;
+export type ProfileId = (typeof PROFILE_IDS)[number];
 
 /** A traffic profile: the request sequence and the tool that sends it. */
 export interface Profile {

@@ -14,7 +14,7 @@ import {
   detectPlacement, findExecutable, freePort, installExitHandlers, pinSelf, spawnChild, stopAllChildren, waitReady,
   type Placement,
 } from './processes.ts';
-import { buildProfiles } from './profiles.ts';
+import { buildProfiles, PROFILE_IDS, type ProfileId } from './profiles.ts';
 import { median, renderReport, renderTable, writeReadmeBlock, type RunFacts } from './report.ts';
 import { QUIET_OTHER_LOAD_PERCENT } from './cpu.ts';
 import { directAtRateKey, log, Session } from './session.ts';
@@ -31,6 +31,10 @@ interface BenchOptions {
   readonly readme: string;
   readonly wrk: boolean;
   readonly disturbedRetries: number;
+  /** Profiles to measure (default: all). */
+  readonly profiles: readonly ProfileId[];
+  /** `workers:` of the Switchyard target. */
+  readonly switchyardWorkers: number;
 }
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -39,7 +43,11 @@ const READY_TIMEOUT_MS = 20_000;
 const QUICK = { rounds: 1, durationSeconds: 2, warmupSeconds: 0, connections: 10, wrk: false, disturbedRetries: 0 };
 const FULL = { rounds: 3, durationSeconds: 10, warmupSeconds: 3, connections: 50, wrk: true, disturbedRetries: 2 };
 const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration SECONDS] [--connections N]
-                        [--only=${TARGET_IDS.join(',')}] [--write-readme] [--readme FILE]
+                        [--only=${TARGET_IDS.join(',')}]
+                        [--profiles=${PROFILE_IDS.join(',')}] [--workers N] [--write-readme] [--readme FILE]
+
+  --workers N   run Switchyard with \`workers: N\`; with N > 1 it is not pinned to the proxy CPU
+                (its workers share every CPU with the load generator and the upstream)
 `;
 
 function positive(name: string, text: string | undefined, fallback: number): number {
@@ -55,7 +63,7 @@ function parseOptions(argv: string[]): BenchOptions {
     options: {
       quick: { type: 'boolean' }, rounds: { type: 'string' }, duration: { type: 'string' },
       connections: { type: 'string' }, only: { type: 'string' }, 'write-readme': { type: 'boolean' },
-      readme: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      readme: { type: 'string' }, profiles: { type: 'string' }, workers: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
@@ -66,6 +74,12 @@ function parseOptions(argv: string[]): BenchOptions {
   const only = values.only?.split(',').map((id) => id.trim()).filter(Boolean) ?? [...TARGET_IDS];
   const unknown = only.filter((id) => !(TARGET_IDS as readonly string[]).includes(id));
   if (unknown.length > 0) throw new Error(`--only: unknown target(s) ${unknown.join(', ')}; known: ${TARGET_IDS.join(', ')}`);
+  const profiles = values.profiles?.split(',').map((id) => id.trim()).filter(Boolean) ?? [...PROFILE_IDS];
+  const unknownProfiles = profiles.filter((id) => !(PROFILE_IDS as readonly string[]).includes(id));
+  if (unknownProfiles.length > 0) throw new Error(`--profiles: unknown profile(s) ${unknownProfiles.join(', ')}; known: ${PROFILE_IDS.join(', ')}`);
+  if (profiles.length === 0) throw new Error(`--profiles: name at least one of ${PROFILE_IDS.join(', ')}`);
+  // The fixed-rate profile drives each target at half of its GET rate: it needs the GET profile.
+  if (profiles.includes('rate') && !profiles.includes('get')) throw new Error('--profiles: rate needs get (it runs at half of the GET rate)');
   return {
     rounds: positive('rounds', values.rounds, defaults.rounds),
     durationSeconds: positive('duration', values.duration, defaults.durationSeconds),
@@ -76,6 +90,8 @@ function parseOptions(argv: string[]): BenchOptions {
     readme: values.readme ?? join(ROOT, 'README.md'),
     wrk: defaults.wrk,
     disturbedRetries: defaults.disturbedRetries,
+    profiles: PROFILE_IDS.filter((id) => profiles.includes(id)),
+    switchyardWorkers: positive('workers', values.workers, 1),
   };
 }
 
@@ -84,7 +100,7 @@ async function main(options: BenchOptions): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   chmodSync(dir, 0o755);
   installExitHandlers(() => rmSync(dir, { recursive: true, force: true }));
-  const placement = detectPlacement();
+  const placement = withSwitchyardWorkers(detectPlacement(), options);
   pinSelf(placement);
   log(`placement: ${placement.description}`);
   try {
@@ -96,7 +112,10 @@ async function main(options: BenchOptions): Promise<number> {
 
 async function measureAndReport(options: BenchOptions, placement: Placement, dir: string): Promise<number> {
   const upstreamPort = await startUpstream(placement, dir);
-  const context = { root: ROOT, node: process.execPath, dir, placement, upstreamPort, readyTimeoutMs: READY_TIMEOUT_MS };
+  const context = {
+    root: ROOT, node: process.execPath, dir, placement, upstreamPort, readyTimeoutMs: READY_TIMEOUT_MS,
+    switchyardWorkers: options.switchyardWorkers,
+  };
   const { started, unavailable } = await startTargets(options.targets, context);
   for (const { id, reason } of unavailable) log(`${TARGET_LABELS[id]}: not measured: ${reason}`);
   const wrk = options.wrk ? findExecutable('wrk') : null;
@@ -105,12 +124,13 @@ async function measureAndReport(options: BenchOptions, placement: Placement, dir
     ...(options.wrk ? [] : ['--quick: no warm-up and no (wrk) rows.']),
   ];
   notes.forEach((note) => log(note));
-  const profiles = buildProfiles(wrk !== null);
+  const profiles = buildProfiles(wrk !== null).filter((profile) => options.profiles.includes(profile.id));
   const session = new Session({ ...options, wrk, loadCpu: placement.loadCpu, dir }, started, unavailable);
   await session.warmUp(profiles[0]);
   await session.measureThroughput(profiles.filter((profile) => profile.id !== 'rate'));
   const rateProfile = profiles.find((profile) => profile.id === 'rate');
-  if (rateProfile !== undefined) await session.measureAtHalfRate(rateProfile, profiles[0]);
+  const getProfile = profiles.find((profile) => profile.id === 'get');
+  if (rateProfile !== undefined && getProfile !== undefined) await session.measureAtHalfRate(rateProfile, getProfile);
   const table = renderTable({
     profiles, targets: started.map((target) => target.id), unavailable: session.unavailable,
     measurement: (profile, target) => session.results.get(profile.id, target),
@@ -122,6 +142,17 @@ async function measureAndReport(options: BenchOptions, placement: Placement, dir
     log(`warning: ${options.readme} does not exist; nothing written`);
   }
   return 0;
+}
+
+/**
+ * Switchyard with several workers cannot be held to the one proxy CPU (its workers would share one
+ * core): it runs unpinned, and the placement says so, since its workers then compete with the load
+ * generator and the upstream for the same cores.
+ */
+function withSwitchyardWorkers(placement: Placement, options: BenchOptions): Placement {
+  if (options.switchyardWorkers === 1 || !options.targets.includes('switchyard')) return placement;
+  const where = placement.loadCpu === null ? 'on every CPU' : 'not pinned: on every CPU, CPU 0 shared with the load side';
+  return { ...placement, description: `${placement.description}; switchyard with workers: ${options.switchyardWorkers}, ${where}` };
 }
 
 async function startUpstream(placement: Placement, dir: string): Promise<number> {

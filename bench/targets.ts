@@ -29,6 +29,8 @@ export interface TargetContext {
   readonly placement: Placement;
   readonly upstreamPort: number;
   readonly readyTimeoutMs: number;
+  /** `workers:` of the Switchyard target (1: one process, pinned like the other proxies). */
+  readonly switchyardWorkers: number;
 }
 
 /** A target that answers: its URL and the process to account CPU to (none for direct). */
@@ -73,7 +75,7 @@ const startNginx: Starter = async (context) => {
 };
 
 /** The real topology (three clusters, geo, both routes), every endpoint pointing at the bench upstream. */
-export function renderSwitchyardConfig(root: string, port: number, adminPort: number, upstreamPort: number): string {
+export function renderSwitchyardConfig(root: string, port: number, adminPort: number, upstreamPort: number, workers = 1): string {
   const upstream = `http://127.0.0.1:${upstreamPort}`;
   return `listen: { host: 127.0.0.1, port: ${port} }
 admin: { host: 127.0.0.1, port: ${adminPort}, token: bench-token }
@@ -90,19 +92,24 @@ routes:
   - { name: payment-webhooks, match: { pathPrefix: /webhooks/payment/, methods: [POST] }, pin: trade-east, maxBodyBytes: 1048576 }
   - { name: storefront, match: { pathPrefix: / }, clusters: [trade-east, trade-south], standby: { cluster: promo-standby, dial: 0 } }
 log: { level: info, access: true }
+workers: ${workers}
 `;
 }
 
-/** Switchyard as deployed: `node src/main.ts start -c FILE`; the access log (stdout) is discarded. */
+/**
+ * Switchyard as deployed: `node src/main.ts start -c FILE`; the access log (stdout) is discarded. With
+ * several workers the process group (supervisor and workers) is left unpinned: pinned to the proxy
+ * CPU its workers would only take turns on one core.
+ */
 const startSwitchyard: Starter = async (context) => {
   const [port, adminPort] = [await freePort(), await freePort()];
   const config = join(context.dir, 'switchyard.yaml');
-  writeFileSync(config, renderSwitchyardConfig(context.root, port, adminPort, context.upstreamPort));
+  writeFileSync(config, renderSwitchyardConfig(context.root, port, adminPort, context.upstreamPort, context.switchyardWorkers));
   const env = { ...process.env };
   delete env.SWITCHYARD_CONFIG;
   const child = spawnChild({
     name: 'switchyard', command: context.node, args: [join(context.root, 'src/main.ts'), 'start', '-c', config],
-    cpu: context.placement.proxyCpu, env, logFile: join(context.dir, 'switchyard.log'), stdoutFile: '/dev/null',
+    cpu: context.switchyardWorkers > 1 ? null : context.placement.proxyCpu, env, logFile: join(context.dir, 'switchyard.log'), stdoutFile: '/dev/null',
   });
   await waitReady(child, `http://127.0.0.1:${adminPort}/readyz`, context.readyTimeoutMs);
   return { id: 'switchyard', url: `http://127.0.0.1:${port}`, child };
