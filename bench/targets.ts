@@ -3,6 +3,7 @@
  * itself) and where it is reached. A target that cannot start is reported, never fatal to the run.
  */
 import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import type { Placement, RunningChild } from './processes.ts';
 import { findExecutable, freePort, spawnChild, waitReady } from './processes.ts';
@@ -98,8 +99,10 @@ workers: ${workers}
 
 /**
  * Switchyard as deployed: `node src/main.ts start -c FILE`; the access log (stdout) is discarded. With
- * several workers the process group (supervisor and workers) is left unpinned: pinned to the proxy
- * CPU its workers would only take turns on one core.
+ * several workers the process group (supervisor and workers) may run on every CPU: pinned to the proxy
+ * CPU its workers would only take turns on one core. Left alone it would inherit the bench's own
+ * pinning to the load CPU, so it is placed on every online CPU explicitly (`cpus()`, not
+ * `availableParallelism()`, which counts only the CPUs this pinned process may use).
  */
 const startSwitchyard: Starter = async (context) => {
   const [port, adminPort] = [await freePort(), await freePort()];
@@ -107,9 +110,12 @@ const startSwitchyard: Starter = async (context) => {
   writeFileSync(config, renderSwitchyardConfig(context.root, port, adminPort, context.upstreamPort, context.switchyardWorkers));
   const env = { ...process.env };
   delete env.SWITCHYARD_CONFIG;
+  const args = [join(context.root, 'src/main.ts'), 'start', '-c', config];
+  const everyCpu = context.switchyardWorkers > 1 && context.placement.loadCpu !== null;
   const child = spawnChild({
-    name: 'switchyard', command: context.node, args: [join(context.root, 'src/main.ts'), 'start', '-c', config],
-    cpu: context.switchyardWorkers > 1 ? null : context.placement.proxyCpu, env, logFile: join(context.dir, 'switchyard.log'), stdoutFile: '/dev/null',
+    name: 'switchyard', env,
+    ...(everyCpu ? { command: 'taskset', args: ['-c', `0-${cpus().length - 1}`, context.node, ...args] } : { command: context.node, args }),
+    cpu: context.switchyardWorkers > 1 ? null : context.placement.proxyCpu, logFile: join(context.dir, 'switchyard.log'), stdoutFile: '/dev/null',
   });
   await waitReady(child, `http://127.0.0.1:${adminPort}/readyz`, context.readyTimeoutMs);
   return { id: 'switchyard', url: `http://127.0.0.1:${port}`, child };
