@@ -61,6 +61,8 @@ export interface ChildOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Node children get an IPC channel so they can exit when the bench dies (see exitWithParent). */
   readonly ipc?: boolean;
+  /** How long `stopChild` waits after SIGTERM before SIGKILL (default 3 s). */
+  readonly stopGraceMs?: number;
 }
 
 /** A started child: its own process group, so stopping it also stops what it forked (nginx workers). */
@@ -68,6 +70,7 @@ export interface RunningChild {
   readonly name: string;
   readonly pid: number;
   readonly logFile: string;
+  readonly stopGraceMs: number;
   /** Set once the process has exited. */
   exit: { code: number | null; signal: string | null } | null;
   readonly exited: Promise<void>;
@@ -89,6 +92,7 @@ export function spawnChild(options: ChildOptions): RunningChild {
   if (child.pid === undefined) throw new Error(`${options.name}: could not spawn ${command}`);
   const handle = {
     name: options.name, pid: child.pid, logFile: options.logFile, process: child,
+    stopGraceMs: options.stopGraceMs ?? STOP_GRACE_MS,
     exit: null as RunningChild['exit'],
     exited: new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
@@ -107,7 +111,7 @@ export function spawnChild(options: ChildOptions): RunningChild {
 export async function stopChild(child: RunningChild): Promise<void> {
   if (child.exit !== null) return;
   signalGroup(child.pid, 'SIGTERM');
-  const killed = await Promise.race([child.exited.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
+  const killed = await Promise.race([child.exited.then(() => true), sleep(child.stopGraceMs).then(() => false)]);
   if (!killed) {
     signalGroup(child.pid, 'SIGKILL');
     await child.exited;
@@ -148,6 +152,8 @@ export function installExitHandlers(cleanUp: () => void): void {
 /** In a child started with `ipc`: exit as soon as the bench process goes away, however it died. */
 export function exitWithParent(): void {
   if (process.connected) process.on('disconnect', () => process.exit(0));
+  // A normal exit on SIGTERM, so `--cpu-prof` gets to write its profile.
+  process.once('SIGTERM', () => process.exit(0));
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */

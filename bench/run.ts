@@ -7,7 +7,7 @@
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
@@ -35,6 +35,8 @@ interface BenchOptions {
   readonly profiles: readonly ProfileId[];
   /** `workers:` of the Switchyard target. */
   readonly switchyardWorkers: number;
+  /** Directory for Switchyard's V8 CPU profiles (`--cpu-prof`), or null. */
+  readonly cpuProfDir: string | null;
 }
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -44,10 +46,13 @@ const QUICK = { rounds: 1, durationSeconds: 2, warmupSeconds: 0, connections: 10
 const FULL = { rounds: 3, durationSeconds: 10, warmupSeconds: 3, connections: 50, wrk: true, disturbedRetries: 2 };
 const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration SECONDS] [--connections N]
                         [--only=${TARGET_IDS.join(',')}]
-                        [--profiles=${PROFILE_IDS.join(',')}] [--workers N] [--write-readme] [--readme FILE]
+                        [--profiles=${PROFILE_IDS.join(',')}] [--workers N] [--cpu-prof DIR] [--write-readme] [--readme FILE]
 
   --workers N   run Switchyard with \`workers: N\`; with N > 1 it is not pinned to the proxy CPU
                 (its workers share every CPU with the load generator and the upstream)
+  --cpu-prof DIR
+                run Switchyard and the Node proxies under \`node --cpu-prof\`: DIR/<target>/*.cpuprofile,
+                one per process, written when the run ends (a flame graph in Chrome DevTools or speedscope)
 `;
 
 function positive(name: string, text: string | undefined, fallback: number): number {
@@ -63,7 +68,7 @@ function parseOptions(argv: string[]): BenchOptions {
     options: {
       quick: { type: 'boolean' }, rounds: { type: 'string' }, duration: { type: 'string' },
       connections: { type: 'string' }, only: { type: 'string' }, 'write-readme': { type: 'boolean' },
-      readme: { type: 'string' }, profiles: { type: 'string' }, workers: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      readme: { type: 'string' }, profiles: { type: 'string' }, workers: { type: 'string' }, 'cpu-prof': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
@@ -92,6 +97,7 @@ function parseOptions(argv: string[]): BenchOptions {
     disturbedRetries: defaults.disturbedRetries,
     profiles: PROFILE_IDS.filter((id) => profiles.includes(id)),
     switchyardWorkers: positive('workers', values.workers, 1),
+    cpuProfDir: values['cpu-prof'] === undefined ? null : resolve(values['cpu-prof']),
   };
 }
 
@@ -114,7 +120,7 @@ async function measureAndReport(options: BenchOptions, placement: Placement, dir
   const upstreamPort = await startUpstream(placement, dir);
   const context = {
     root: ROOT, node: process.execPath, dir, placement, upstreamPort, readyTimeoutMs: READY_TIMEOUT_MS,
-    switchyardWorkers: options.switchyardWorkers,
+    switchyardWorkers: options.switchyardWorkers, cpuProfDir: options.cpuProfDir,
   };
   const { started, unavailable } = await startTargets(options.targets, context);
   for (const { id, reason } of unavailable) log(`${TARGET_LABELS[id]}: not measured: ${reason}`);

@@ -32,6 +32,8 @@ export interface TargetContext {
   readonly readyTimeoutMs: number;
   /** `workers:` of the Switchyard target (1: one process, pinned like the other proxies). */
   readonly switchyardWorkers: number;
+  /** Where Switchyard writes V8 CPU profiles, or null for none. */
+  readonly cpuProfDir: string | null;
 }
 
 /** A target that answers: its URL and the process to account CPU to (none for direct). */
@@ -49,13 +51,22 @@ export interface UnavailableTarget {
 
 type Starter = (context: TargetContext) => Promise<StartedTarget>;
 
+/** `node --cpu-prof` into `<cpuProfDir>/<target>/` (one file per process), when profiling. */
+function cpuProfArgs(context: TargetContext, id: TargetId): string[] {
+  return context.cpuProfDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(context.cpuProfDir, id)}`];
+}
+
 /** A Node child on the proxy CPU: `node bench/<script> --port P --upstream U`. */
 function nodeProxy(id: TargetId, script: string): Starter {
   return async (context) => {
     const port = await freePort();
     const child = spawnChild({
       name: id, command: context.node, cpu: context.placement.proxyCpu, logFile: join(context.dir, `${id}.log`), ipc: true,
-      args: [join(context.root, 'bench', script), '--port', String(port), '--upstream', `http://127.0.0.1:${context.upstreamPort}`],
+      args: [
+        ...cpuProfArgs(context, id), join(context.root, 'bench', script),
+        '--port', String(port), '--upstream', `http://127.0.0.1:${context.upstreamPort}`,
+      ],
+      stopGraceMs: context.cpuProfDir === null ? undefined : 60_000,
     });
     const url = `http://127.0.0.1:${port}`;
     await waitReady(child, `${url}/healthz`, context.readyTimeoutMs);
@@ -110,12 +121,14 @@ const startSwitchyard: Starter = async (context) => {
   writeFileSync(config, renderSwitchyardConfig(context.root, port, adminPort, context.upstreamPort, context.switchyardWorkers));
   const env = { ...process.env };
   delete env.SWITCHYARD_CONFIG;
-  const args = [join(context.root, 'src/main.ts'), 'start', '-c', config];
+  const args = [...cpuProfArgs(context, 'switchyard'), join(context.root, 'src/main.ts'), 'start', '-c', config];
   const everyCpu = context.switchyardWorkers > 1 && context.placement.loadCpu !== null;
   const child = spawnChild({
     name: 'switchyard', env,
     ...(everyCpu ? { command: 'taskset', args: ['-c', `0-${cpus().length - 1}`, context.node, ...args] } : { command: context.node, args }),
     cpu: context.switchyardWorkers > 1 ? null : context.placement.proxyCpu, logFile: join(context.dir, 'switchyard.log'), stdoutFile: '/dev/null',
+    // Its drain (readiness grace, then in-flight) and, when profiling, writing the profile take a while.
+    stopGraceMs: context.cpuProfDir === null ? undefined : 60_000,
   });
   await waitReady(child, `http://127.0.0.1:${adminPort}/readyz`, context.readyTimeoutMs);
   return { id: 'switchyard', url: `http://127.0.0.1:${port}`, child };
