@@ -42,6 +42,9 @@ export class AccessLog implements RequestObserver {
   private readonly afterTime = `","pid":${process.pid},"msg":"${accessMessage}"`;
   private batch = '';
   private timer: NodeJS.Timeout | undefined;
+  /** The last line's millisecond and its ISO time: a busy gateway ends many requests per millisecond. */
+  private timeMs = 0;
+  private timeIso = '';
 
   /** `sink` defaults to process.stdout when the logger writes to file descriptor 1. */
   constructor(logger: Logger, enabled: () => boolean, sink?: AccessSink) {
@@ -53,7 +56,12 @@ export class AccessLog implements RequestObserver {
   /** RequestObserver: logs the finished request at info level. */
   requestEnded(record: RequestRecord): void {
     if (!this.enabled() || !this.logger.isLevelEnabled('info')) return;
-    const line = `${this.prefix}${new Date().toISOString()}${this.afterTime}${accessFields(record)}}\n`;
+    const now = Date.now();
+    if (now !== this.timeMs) {
+      this.timeMs = now;
+      this.timeIso = new Date(now).toISOString();
+    }
+    const line = `${this.prefix}${this.timeIso}${this.afterTime}${accessFields(record)}}\n`;
     if (this.sink === undefined) return this.writeThroughLogger(line, record);
     if (this.batch.length + line.length > batchBytes) this.flush();
     this.batch += line;
@@ -100,19 +108,30 @@ export function accessLine(record: RequestRecord): object {
 /** `,"requestId":...` and every other field, serialised; client-controlled strings go through JSON.stringify. */
 function accessFields(record: RequestRecord): string {
   const geo = record.geo;
-  return `,"requestId":${JSON.stringify(record.requestId)},"method":${JSON.stringify(record.method)}`
+  return `,"requestId":${JSON.stringify(record.requestId)},"method":${nameOrNull(record.method)}`
     + `,"path":${JSON.stringify(withoutQuery(record.path))},"route":${nameOrNull(record.route)}`
     + `,"cluster":${nameOrNull(record.cluster)},"status":${record.status},"error":${nameOrNull(record.errorCode)}`
-    + `,"bytesOut":${record.bytesOut},"upstreamMs":${record.upstreamMs === undefined ? 'null' : round(record.upstreamMs)}`
-    + `,"durationMs":${round(record.durationMs)},"clientIp":${JSON.stringify(record.clientIp)}`
+    + `,"bytesOut":${record.bytesOut},"upstreamMs":${record.upstreamMs === undefined ? 'null' : milliseconds(record.upstreamMs)}`
+    + `,"durationMs":${milliseconds(record.durationMs)},"clientIp":${JSON.stringify(record.clientIp)}`
     + `,"country":${nameOrNull(geo?.country)},"subdivision":${nameOrNull(geo?.subdivision)}`
-    + `,"attempts":${record.attempts},"retries":${record.retries},"reason":${JSON.stringify(record.decisionReason)}`
+    + `,"attempts":${record.attempts},"retries":${record.retries},"reason":${nameOrNull(record.decisionReason)}`
     + `,"panic":${record.panic}`;
 }
 
-/** Names from the config, the error catalogue or the geo database: still quoted safely. */
+/** Quoted names, kept: a handful of methods, config names, error codes, reasons and geo codes. */
+const quotedNames = new Map<string, string>();
+/** Bounds the quoted-name cache should a name set ever grow past what a config and a geo database hold. */
+const maxQuotedNames = 10_000;
+
+/** Names from the config, the error catalogue, the HTTP parser or the geo database: quoted safely, once. */
 function nameOrNull(value: string | undefined): string {
-  return value === undefined ? 'null' : JSON.stringify(value);
+  if (value === undefined) return 'null';
+  let quoted = quotedNames.get(value);
+  if (quoted === undefined) {
+    if (quotedNames.size >= maxQuotedNames) quotedNames.clear();
+    quotedNames.set(value, quoted = JSON.stringify(value));
+  }
+  return quoted;
 }
 
 function withoutQuery(path: string): string {
@@ -120,7 +139,15 @@ function withoutQuery(path: string): string {
   return q === -1 ? path : path.slice(0, q);
 }
 
-/** Microsecond precision is plenty for a log line and keeps it short. */
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
+/**
+ * Milliseconds with microsecond precision (plenty for a log line, and short), formatted from integers:
+ * V8's shortest-double printing costs several times an integer's.
+ */
+export function milliseconds(ms: number): string {
+  const us = Math.round(ms * 1000);
+  if (!(us >= 0 && us < Number.MAX_SAFE_INTEGER)) return Number.isFinite(us) ? String(us / 1000) : '0';
+  const fraction = us % 1000;
+  const whole = (us - fraction) / 1000;
+  if (fraction === 0) return String(whole);
+  return `${whole}.${fraction < 10 ? '00' : fraction < 100 ? '0' : ''}${fraction}`;
 }

@@ -1,0 +1,21 @@
+/**
+ * The access log formats durations from integers (it is on every request's path); the result must be
+ * the same JSON number as rounding to the microsecond would give.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { milliseconds } from '../../src/log/access.ts';
+
+test('durations print as the microsecond-rounded JSON number', () => {
+  const samples = [0, 0.0004, 0.0005, 0.05, 1, 1.2, 1.2345678, 12.0009, 999.9999, 30_000.25, 86_400_000.001];
+  for (let i = 0; i < 2000; i++) samples.push(Math.random() * 10 ** Math.floor(Math.random() * 7));
+  for (const ms of samples) {
+    const printed = milliseconds(ms);
+    assert.match(printed, /^\d+(\.\d{1,3})?$/, `${ms} printed as ${printed}`);
+    assert.equal(JSON.parse(printed), Math.round(ms * 1000) / 1000, `${ms} printed as ${printed}`);
+  }
+});
+
+test('durations that are not finite still print a JSON number', () => {
+  for (const ms of [Number.NaN, Number.POSITIVE_INFINITY, -1]) assert.equal(typeof JSON.parse(milliseconds(ms)), 'number');
+});
