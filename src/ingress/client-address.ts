@@ -26,16 +26,63 @@ export interface TrustedProxies {
 /** Compiles `trustedProxies` CIDRs (IPv4 or IPv6; a bare address is a single host); throws on a malformed one. */
 export function compileTrustedProxies(cidrs: readonly string[]): TrustedProxies {
   const blockList = new BlockList();
-  cidrs.forEach((cidr, index) => addCidr(blockList, cidr, index));
+  const ipv4 = new Ipv4Ranges();
+  cidrs.forEach((cidr, index) => addCidr(blockList, ipv4, cidr, index));
   const size = cidrs.length;
   return Object.freeze({
     cidrs: Object.freeze([...cidrs]),
-    // The family is implied by the normalized form: only IPv6 contains a colon.
-    has: (address: string) => size > 0 && blockList.check(address, address.includes(':') ? 'ipv6' : 'ipv4'),
+    // The family is implied by the normalized form: only IPv6 contains a colon. IPv4, the common case
+    // and checked up to three times per request, is matched in JS: BlockList builds a native
+    // SocketAddress for every check.
+    has: (address: string) => {
+      if (size === 0) return false;
+      if (address.includes(':')) return blockList.check(address, 'ipv6');
+      const value = ipv4Value(address);
+      return value < 0 ? blockList.check(address, 'ipv4') : ipv4.has(value);
+    },
   });
 }
 
-function addCidr(blockList: BlockList, cidr: string, index: number): void {
+/** IPv4 subnets as network and mask pairs of unsigned 32-bit integers. */
+class Ipv4Ranges {
+  private readonly networks: number[] = [];
+  private readonly masks: number[] = [];
+
+  add(network: number, bits: number): void {
+    const mask = bits === 0 ? 0 : (0xffffffff << (IPV4_BITS - bits)) >>> 0;
+    this.networks.push((network & mask) >>> 0);
+    this.masks.push(mask);
+  }
+
+  has(value: number): boolean {
+    for (let i = 0; i < this.networks.length; i++) if (((value & this.masks[i]) >>> 0) === this.networks[i]) return true;
+    return false;
+  }
+}
+
+/** A dotted-quad IPv4 address as an unsigned 32-bit integer, or -1 when it is not exactly one. */
+export function ipv4Value(address: string): number {
+  let value = 0;
+  let octet = -1;
+  let dots = 0;
+  for (let i = 0; i < address.length; i++) {
+    const code = address.charCodeAt(i);
+    if (code === 0x2e /* . */) {
+      if (octet < 0 || ++dots > 3) return -1;
+      value = value * 256 + octet;
+      octet = -1;
+    } else if (code >= 0x30 && code <= 0x39) {
+      octet = octet < 0 ? code - 0x30 : octet * 10 + code - 0x30;
+      if (octet > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  if (octet < 0 || dots !== 3) return -1;
+  return value * 256 + octet;
+}
+
+function addCidr(blockList: BlockList, ipv4: Ipv4Ranges, cidr: string, index: number): void {
   const slash = cidr.indexOf('/');
   const rawAddress = (slash < 0 ? cidr : cidr.slice(0, slash)).trim();
   const family = isIP(rawAddress);
@@ -46,16 +93,20 @@ function addCidr(blockList: BlockList, cidr: string, index: number): void {
   const valid = family !== 0 && !rawAddress.includes('%') && rawPrefix !== '' &&
     Number.isInteger(prefix) && prefix >= 0 && prefix <= maxPrefix;
   if (!valid) throw new Error(`trustedProxies[${index}]: "${cidr}" is not an IP address or CIDR`);
-  addSubnet(blockList, rawAddress, family, prefix);
+  addSubnet(blockList, ipv4, rawAddress, family, prefix);
 }
 
-function addSubnet(blockList: BlockList, rawAddress: string, family: number, prefix: number): void {
-  const ipv4 = family === 6 ? normalizeAddress(rawAddress) : rawAddress;
+function addSubnet(blockList: BlockList, ipv4: Ipv4Ranges, rawAddress: string, family: number, prefix: number): void {
+  const address = family === 6 ? normalizeAddress(rawAddress) : rawAddress;
   // Addresses are compared in IPv4 form, so an IPv4-mapped CIDR is stored as IPv4 to ever match.
-  if (family === 6 && prefix >= IPV4_MAPPED_BITS && !ipv4.includes(':')) {
-    blockList.addSubnet(ipv4, prefix - IPV4_MAPPED_BITS, 'ipv4');
+  if (family === 6 && prefix >= IPV4_MAPPED_BITS && !address.includes(':')) {
+    blockList.addSubnet(address, prefix - IPV4_MAPPED_BITS, 'ipv4');
+    ipv4.add(ipv4Value(address), prefix - IPV4_MAPPED_BITS);
+  } else if (family === 6) {
+    blockList.addSubnet(rawAddress, prefix, 'ipv6');
   } else {
-    blockList.addSubnet(rawAddress, prefix, family === 6 ? 'ipv6' : 'ipv4');
+    blockList.addSubnet(rawAddress, prefix, 'ipv4');
+    ipv4.add(ipv4Value(rawAddress), prefix);
   }
 }
 

@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { BlockList } from 'node:net';
 import {
   compileTrustedProxies,
+  ipv4Value,
   normalizeAddress,
   resolveClientAddress,
 } from '../../src/ingress/client-address.ts';
@@ -116,6 +118,32 @@ describe('compileTrustedProxies', () => {
   it('stores an IPv4-mapped CIDR as IPv4, so mapped peers match it', () => {
     const proxies = compileTrustedProxies(['::ffff:192.0.2.0/120']);
     assert.equal(resolveClientAddress('::ffff:192.0.2.9', '198.51.100.1', proxies), '198.51.100.1');
+  });
+
+  it('matches IPv4 addresses exactly as node:net BlockList does, for any prefix length', () => {
+    const octet = () => Math.floor(Math.random() * 256);
+    const address = () => `${octet()}.${octet()}.${octet()}.${octet()}`;
+    for (let round = 0; round < 200; round++) {
+      const cidrs = Array.from({ length: 1 + (round % 4) }, () => `${address()}/${Math.floor(Math.random() * 33)}`);
+      const proxies = compileTrustedProxies(cidrs);
+      const reference = new BlockList();
+      for (const cidr of cidrs) reference.addSubnet(cidr.split('/')[0], Number(cidr.split('/')[1]), 'ipv4');
+      // Random addresses, and ones just inside and outside each network's first address.
+      const probes = Array.from({ length: 50 }, address);
+      for (const cidr of cidrs) probes.push(cidr.split('/')[0]);
+      for (const probe of probes) {
+        assert.equal(proxies.has(probe), reference.check(probe, 'ipv4'), `${probe} against ${cidrs.join(', ')}`);
+      }
+    }
+  });
+
+  it('reads dotted quads and refuses anything else', () => {
+    assert.equal(ipv4Value('0.0.0.0'), 0);
+    assert.equal(ipv4Value('255.255.255.255'), 0xffffffff);
+    assert.equal(ipv4Value('10.1.2.3'), 0x0a010203);
+    for (const bad of ['', '1.2.3', '1.2.3.4.5', '1.2.3.256', '1..2.3', '.1.2.3', '1.2.3.', '1.2.3.4 ', '::1', 'a.b.c.d']) {
+      assert.equal(ipv4Value(bad), -1, bad);
+    }
   });
 
   for (const bad of ['10.0.0.0/33', '10.0.0.0/', '10.0.0.0/8.5', 'fd00::/129', 'not-an-ip/8', '', 'fe80::1%eth0/64']) {
