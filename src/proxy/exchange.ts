@@ -62,7 +62,8 @@ export class Exchange {
   readonly decision: ForwardDecision;
   readonly client: ClientFacts;
   readonly requestId: string;
-  readonly startedAtNs: bigint;
+  /** When the gateway took the request (performance.now()), so durations include the decision. */
+  readonly startedAt: number;
   readonly upstreamHeaders: string[];
   /** The cluster of the current (or last) attempt; what `x-switchyard-cluster` names. */
   cluster: RuntimeCluster;
@@ -101,7 +102,7 @@ export class Exchange {
   private handedOver: Promise<void> | undefined;
 
   constructor(req: IncomingMessage, res: ServerResponse, decision: ForwardDecision, client: ClientFacts, requestId: string,
-    upstreamHeaders: string[], snapshot: FleetSnapshot, deps: ExchangeDeps) {
+    upstreamHeaders: string[], snapshot: FleetSnapshot, deps: ExchangeDeps, startedAt: number) {
     this.req = req;
     this.res = res;
     this.decision = decision;
@@ -113,7 +114,7 @@ export class Exchange {
     this.upstreamHeaders = upstreamHeaders;
     this.snapshot = snapshot;
     this.deps = deps;
-    this.startedAtNs = process.hrtime.bigint();
+    this.startedAt = startedAt;
     const retry = decision.route.config.retry;
     this.idempotent = idempotentMethods.has(req.method!)
       || (retry.idempotencyKey && req.headers['idempotency-key'] !== undefined);
@@ -123,7 +124,8 @@ export class Exchange {
 
   /** Starts the first attempt; the response is written by the attempt handlers from here on. */
   start(): void {
-    this.res.once('close', () => this.onClientClose());
+    // `on`, not `once`: a response closes once, and once() would wrap the listener in another closure.
+    this.res.on('close', () => this.onClientClose());
     const declared = Number(this.req.headers['content-length']);
     if (declared > this.bodyLimit) return this.fail('payload_too_large', true);
     this.totalTimer = setTimeout(onTotalTimeout, this.cluster.config.timeouts.totalMs, this);

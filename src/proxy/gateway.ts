@@ -136,6 +136,7 @@ export class Gateway implements ExchangeDeps {
     const startedAt = performance.now();
     const peer = normalisePeer(req.socket.remoteAddress);
     const trusted: TrustedProxies = runtime.trustedProxies;
+    const peerTrusted = trusted.has(peer);
     const clientIp = resolveClientAddress(peer, req.headers['x-forwarded-for'], trusted);
     if (this.inflight >= runtime.config.limits.maxInflight) {
       sendError(res, { code: 'overloaded', requestId, retryAfterSeconds: 1 });
@@ -156,7 +157,7 @@ export class Gateway implements ExchangeDeps {
       runtime, snapshot, breakers: this.deps.breakers, nowMs, random: Math.random, overflow: this.overflow,
     });
     if (this.pinnedUnavailable !== undefined && isPinnedUnavailable(decision)) {
-      const headers = upstreamRequestHeaders(req.rawHeaders, { peer, peerTrusted: trusted.has(peer), requestId, geo });
+      const headers = upstreamRequestHeaders(req.rawHeaders, { peer, peerTrusted, requestId, geo });
       const reason = decision.candidates[0]?.reasons.join(',') || decision.reason;
       void this.pinnedUnavailable({ req, res, route: decision.route!, requestId, reason, upstreamHeaders: headers })
         .then((errorCode) => this.observeLocal(req, res, requestId, clientIp, geo, startedAt, errorCode, decision));
@@ -172,8 +173,8 @@ export class Gateway implements ExchangeDeps {
         retryAfterSeconds: decision.route.config.onUnavailable.retryAfterSeconds, close: true });
       return this.observeLocal(req, res, requestId, clientIp, geo, startedAt, 'pinned_cluster_unavailable', decision);
     }
-    const headers = upstreamRequestHeaders(req.rawHeaders, { peer, peerTrusted: trusted.has(peer), requestId, geo });
-    const exchange = new Exchange(req, res, decision, { ip: clientIp, geo }, requestId, headers, snapshot, this);
+    const headers = upstreamRequestHeaders(req.rawHeaders, { peer, peerTrusted, requestId, geo });
+    const exchange = new Exchange(req, res, decision, { ip: clientIp, geo }, requestId, headers, snapshot, this, startedAt);
     if (affinity !== undefined) exchange.affinity = affinity;
     this.inflight++;
     exchange.start();
@@ -208,7 +209,7 @@ export class Gateway implements ExchangeDeps {
       errorCode: exchange.errorCode,
       clientIp: client.ip,
       geo: client.geo,
-      durationMs: Number(process.hrtime.bigint() - exchange.startedAtNs) / 1e6,
+      durationMs: performance.now() - exchange.startedAt,
       upstreamMs: exchange.attempts > 0 ? exchange.upstreamMs : undefined,
       retries: exchange.retries,
       attempts: exchange.attempts,
