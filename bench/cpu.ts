@@ -57,17 +57,25 @@ export function startCpuMeter(targetPgid: number | null): () => CpuUse {
 
 /** CPU seconds used so far by a child's whole process group (Linux /proc), or null elsewhere. */
 export function groupCpuSeconds(pgid: number): number | null {
-  let ticks = 0;
+  const members = processGroupMembers(pgid);
+  if (members === null) return null;
+  const ticks = members.reduce((sum, { stat }) => sum + Number(stat[11]) + Number(stat[12]), 0);
+  return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The live processes of a group (a child and what it forked) with their stat fields, or null without /proc. */
+export function processGroupMembers(pgid: number): { pid: number; stat: string[] }[] | null {
+  const members: { pid: number; stat: string[] }[] = [];
   try {
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
-      const fields = readStatFields(entry);
-      if (fields !== null && Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+      const stat = readStatFields(entry);
+      if (stat !== null && Number(stat[2]) === pgid) members.push({ pid: Number(entry), stat });
     }
   } catch {
     return null;
   }
-  return ticks / CLOCK_TICKS_PER_SECOND;
+  return members;
 }
 
 /**

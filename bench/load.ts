@@ -27,6 +27,10 @@ export interface AutocannonRun {
   readonly overallRate?: number;
   /** Shown in front of the progress bar. */
   readonly title: string;
+  /** False: no progress bar even on a terminal (a long run that prints its own progress lines). */
+  readonly progressBar?: boolean;
+  /** Ends the run early; it resolves with what was measured until then. */
+  readonly signal?: AbortSignal;
 }
 
 const RESPONSE_TIMEOUT_SECONDS = 10;
@@ -87,8 +91,9 @@ export async function runAutocannon(run: AutocannonRun): Promise<RunResult> {
   instance.on('response', (_client: Client, statusCode: number, _bytes: number, responseTimeMs: number) => {
     if (statusCode >= 200 && statusCode < 300) latencyUs.record(Math.max(1, Math.round(responseTimeMs * US_PER_MS)));
   });
+  run.signal?.addEventListener('abort', () => instance.stop(), { once: true });
   autocannon.track(instance, {
-    outputStream: process.stderr, renderProgressBar: process.stderr.isTTY === true,
+    outputStream: process.stderr, renderProgressBar: run.progressBar !== false && process.stderr.isTTY === true,
     renderResultsTable: false, progressBarString: `${run.title} [:bar] :percent`,
   });
   const result = await instance;

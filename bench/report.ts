@@ -3,7 +3,10 @@
  * spread is min–max; ratios compare medians of the same profile from the same run.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { QUIET_OTHER_LOAD_PERCENT } from './cpu.ts';
 import type { RunResult } from './load.ts';
+import type { Placement } from './processes.ts';
 import type { Profile } from './profiles.ts';
 import { TARGET_LABELS, type TargetId, type UnavailableTarget } from './targets.ts';
 
@@ -35,9 +38,38 @@ export interface RunFacts {
   readonly notes: readonly string[];
 }
 
+/** The facts of a run that depend only on where and when it ran. */
+export function machineFacts(placement: Placement): Pick<RunFacts, 'date' | 'node' | 'cpuModel' | 'cores' | 'placement'> {
+  return {
+    date: new Date().toISOString().slice(0, 10), node: process.version, cpuModel: cpus()[0]?.model ?? 'unknown CPU',
+    cores: cpus().length, placement: placement.description,
+  };
+}
+
+/**
+ * What other processes did to the machine, for the notes: the median share of a core they used per
+ * run (or per `per`), and how many were disturbed beyond QUIET_OTHER_LOAD_PERCENT.
+ */
+export function otherLoadNote(percents: readonly number[], per = 'run', advice = 'treat their rows with care'): string {
+  if (percents.length === 0) return 'Other load on the machine was not measured (no /proc).';
+  const typical = `Other processes used a median ${Math.round(median(percents))} % of a core per ${per}`;
+  const disturbed = percents.filter((percent) => percent > QUIET_OTHER_LOAD_PERCENT);
+  if (disturbed.length === 0) return `${typical}: quiet machine.`;
+  return `${typical}; ⚠ ${disturbed.length} of ${percents.length} ${per}s were disturbed by more than ` +
+    `${QUIET_OTHER_LOAD_PERCENT} % (worst ${Math.round(Math.max(...disturbed))} %): ${advice}.`;
+}
+
 const REFERENCES: readonly TargetId[] = ['direct', 'fastify-http-proxy', 'bare', 'nginx'];
-const START_MARKER = '<!-- bench:start -->';
-const END_MARKER = '<!-- bench:end -->';
+
+/** The markers around a generated README block. */
+export interface ReadmeMarkers {
+  readonly start: string;
+  readonly end: string;
+}
+
+/** The bench table's block. */
+const BENCH_MARKERS: ReadmeMarkers = { start: '<!-- bench:start -->', end: '<!-- bench:end -->' };
+
 const REASON_CHARS = 160;
 const NONE = '—';
 
@@ -115,17 +147,17 @@ export function renderReport(table: string, facts: RunFacts): string {
 }
 
 /**
- * Replaces the README block between the bench markers (appending the markers at the end when absent).
- * Returns false, writing nothing, when the README does not exist.
+ * Replaces the README block between `markers` (the bench's by default; appending the markers at the end
+ * when absent). Returns false, writing nothing, when the README does not exist.
  */
-export function writeReadmeBlock(readmePath: string, report: string): boolean {
+export function writeReadmeBlock(readmePath: string, report: string, markers = BENCH_MARKERS): boolean {
   if (!existsSync(readmePath)) return false;
   const readme = readFileSync(readmePath, 'utf8');
-  const block = `${START_MARKER}\n${report}\n${END_MARKER}`;
-  const start = readme.indexOf(START_MARKER);
-  const end = readme.indexOf(END_MARKER, start);
+  const block = `${markers.start}\n${report}\n${markers.end}`;
+  const start = readme.indexOf(markers.start);
+  const end = readme.indexOf(markers.end, start);
   const next = start !== -1 && end !== -1
-    ? `${readme.slice(0, start)}${block}${readme.slice(end + END_MARKER.length)}`
+    ? `${readme.slice(0, start)}${block}${readme.slice(end + markers.end.length)}`
     : `${readme}${readme.endsWith('\n') || readme === '' ? '' : '\n'}\n${block}\n`;
   writeFileSync(readmePath, next);
   return true;

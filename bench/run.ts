@@ -5,20 +5,14 @@
  * publishes it in README.md. Progress goes to stderr. Every child is stopped at the end, on SIGINT and
  * on errors.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  detectPlacement, findExecutable, freePort, installExitHandlers, pinSelf, spawnChild, stopAllChildren, waitReady,
-  type Placement,
-} from './processes.ts';
+import { beginRun, positiveInteger, ROOT, startBenchTargets } from './harness.ts';
+import { findExecutable, stopAllChildren, type Placement } from './processes.ts';
 import { buildProfiles, PROFILE_IDS, type ProfileId } from './profiles.ts';
-import { median, renderReport, renderTable, writeReadmeBlock, type RunFacts } from './report.ts';
-import { QUIET_OTHER_LOAD_PERCENT } from './cpu.ts';
+import { machineFacts, otherLoadNote, renderReport, renderTable, writeReadmeBlock, type RunFacts } from './report.ts';
 import { directAtRateKey, log, Session } from './session.ts';
-import { startTargets, TARGET_IDS, TARGET_LABELS, type TargetId } from './targets.ts';
+import { TARGET_IDS, TARGET_LABELS, type TargetId } from './targets.ts';
 
 /** The run's settings, from the command line. */
 interface BenchOptions {
@@ -39,8 +33,6 @@ interface BenchOptions {
   readonly cpuProfDir: string | null;
 }
 
-const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
-const READY_TIMEOUT_MS = 20_000;
 /** A smoke run (CI): no warm-up, no wrk, no repeats of disturbed runs, so it ends in about half a minute. */
 const QUICK = { rounds: 1, durationSeconds: 2, warmupSeconds: 0, connections: 10, wrk: false, disturbedRetries: 0 };
 const FULL = { rounds: 3, durationSeconds: 10, warmupSeconds: 3, connections: 50, wrk: true, disturbedRetries: 2 };
@@ -54,13 +46,6 @@ const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration SECOND
                 run Switchyard and the Node proxies under \`node --cpu-prof\`: DIR/<target>/*.cpuprofile,
                 one per process, written when the run ends (a flame graph in Chrome DevTools or speedscope)
 `;
-
-function positive(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got ${text}`);
-  return value;
-}
 
 function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -86,43 +71,33 @@ function parseOptions(argv: string[]): BenchOptions {
   // The fixed-rate profile drives each target at half of its GET rate: it needs the GET profile.
   if (profiles.includes('rate') && !profiles.includes('get')) throw new Error('--profiles: rate needs get (it runs at half of the GET rate)');
   return {
-    rounds: positive('rounds', values.rounds, defaults.rounds),
-    durationSeconds: positive('duration', values.duration, defaults.durationSeconds),
+    rounds: positiveInteger('rounds', values.rounds, defaults.rounds),
+    durationSeconds: positiveInteger('duration', values.duration, defaults.durationSeconds),
     warmupSeconds: defaults.warmupSeconds,
-    connections: positive('connections', values.connections, defaults.connections),
+    connections: positiveInteger('connections', values.connections, defaults.connections),
     targets: TARGET_IDS.filter((id) => only.includes(id)),
     writeReadme: values['write-readme'] === true,
     readme: values.readme ?? join(ROOT, 'README.md'),
     wrk: defaults.wrk,
     disturbedRetries: defaults.disturbedRetries,
     profiles: PROFILE_IDS.filter((id) => profiles.includes(id)),
-    switchyardWorkers: positive('workers', values.workers, 1),
+    switchyardWorkers: positiveInteger('workers', values.workers, 1),
     cpuProfDir: values['cpu-prof'] === undefined ? null : resolve(values['cpu-prof']),
   };
 }
 
 /** Runs the bench end to end; resolves to the process exit code. */
 async function main(options: BenchOptions): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
-  chmodSync(dir, 0o755);
-  installExitHandlers(() => rmSync(dir, { recursive: true, force: true }));
-  const placement = withSwitchyardWorkers(detectPlacement(), options);
-  pinSelf(placement);
-  log(`placement: ${placement.description}`);
+  const setup = beginRun(options.switchyardWorkers, options.targets.includes('switchyard'));
   try {
-    return await measureAndReport(options, placement, dir);
+    return await measureAndReport(options, setup.placement, setup.dir);
   } finally {
     await stopAllChildren();
   }
 }
 
 async function measureAndReport(options: BenchOptions, placement: Placement, dir: string): Promise<number> {
-  const upstreamPort = await startUpstream(placement, dir);
-  const context = {
-    root: ROOT, node: process.execPath, dir, placement, upstreamPort, readyTimeoutMs: READY_TIMEOUT_MS,
-    switchyardWorkers: options.switchyardWorkers, cpuProfDir: options.cpuProfDir,
-  };
-  const { started, unavailable } = await startTargets(options.targets, context);
+  const { started, unavailable } = await startBenchTargets(options.targets, { dir, placement }, options);
   for (const { id, reason } of unavailable) log(`${TARGET_LABELS[id]}: not measured: ${reason}`);
   const wrk = options.wrk ? findExecutable('wrk') : null;
   const notes = [
@@ -150,42 +125,11 @@ async function measureAndReport(options: BenchOptions, placement: Placement, dir
   return 0;
 }
 
-/**
- * Switchyard with several workers cannot be held to the one proxy CPU (its workers would share one
- * core): it runs unpinned, and the placement says so, since its workers then compete with the load
- * generator and the upstream for the same cores.
- */
-function withSwitchyardWorkers(placement: Placement, options: BenchOptions): Placement {
-  if (options.switchyardWorkers === 1 || !options.targets.includes('switchyard')) return placement;
-  const where = placement.loadCpu === null ? 'on every CPU' : 'not pinned: on every CPU, CPU 0 shared with the load side';
-  return { ...placement, description: `${placement.description}; switchyard with workers: ${options.switchyardWorkers}, ${where}` };
-}
-
-async function startUpstream(placement: Placement, dir: string): Promise<number> {
-  const port = await freePort();
-  const child = spawnChild({
-    name: 'upstream', command: process.execPath, args: [join(ROOT, 'bench/upstream.ts'), '--port', String(port)],
-    cpu: placement.loadCpu, logFile: join(dir, 'upstream.log'), ipc: true,
-  });
-  await waitReady(child, `http://127.0.0.1:${port}/healthz`, READY_TIMEOUT_MS);
-  return port;
-}
-
-function otherLoadNote(percents: readonly number[]): string {
-  if (percents.length === 0) return 'Other load on the machine was not measured (no /proc).';
-  const typical = `Other processes used a median ${Math.round(median(percents))} % of a core per run`;
-  const disturbed = percents.filter((percent) => percent > QUIET_OTHER_LOAD_PERCENT);
-  if (disturbed.length === 0) return `${typical}: quiet machine.`;
-  return `${typical}; ⚠ ${disturbed.length} of ${percents.length} runs were disturbed by more than ` +
-    `${QUIET_OTHER_LOAD_PERCENT} % (worst ${Math.round(Math.max(...disturbed))} %): treat their rows with care.`;
-}
-
 function runFacts(options: BenchOptions, placement: Placement, notes: string[]): RunFacts {
   const method = `${options.rounds} round(s) × ${options.durationSeconds} s per run, ${options.connections} connections, ` +
     `interleaved; medians over rounds, spread = min–max. Upstream: a bare node:http server; load: autocannon 9${options.wrk ? ' and wrk (one thread)' : ''}.`;
   return {
-    date: new Date().toISOString().slice(0, 10), node: process.version, cpuModel: cpus()[0]?.model ?? 'unknown CPU',
-    cores: cpus().length, placement: placement.description, method,
+    ...machineFacts(placement), method,
     notes: [
       '"added p50 / p99 ms": latency over direct driven at the same fixed rate (half of the target\'s own max GET rate), requests paced evenly.',
       '"proxy CPU": share of one core the target used while measured; near 100 % means the proxy, not the load side, was the limit.',

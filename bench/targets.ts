@@ -41,6 +41,8 @@ export interface StartedTarget {
   readonly id: TargetId;
   readonly url: string;
   readonly child: RunningChild | null;
+  /** Switchyard's admin listener (`/metrics`, open without the token). */
+  readonly adminUrl?: string;
 }
 
 /** A target that did not start, and why (shown in the table). */
@@ -131,7 +133,7 @@ const startSwitchyard: Starter = async (context) => {
     stopGraceMs: context.cpuProfDir === null ? undefined : 60_000,
   });
   await waitReady(child, `http://127.0.0.1:${adminPort}/readyz`, context.readyTimeoutMs);
-  return { id: 'switchyard', url: `http://127.0.0.1:${port}`, child };
+  return { id: 'switchyard', url: `http://127.0.0.1:${port}`, child, adminUrl: `http://127.0.0.1:${adminPort}` };
 };
 
 const STARTERS: Readonly<Record<Exclude<TargetId, 'direct'>, Starter>> = {
