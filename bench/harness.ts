@@ -62,6 +62,8 @@ export interface TargetSettings {
   readonly switchyardWorkers: number;
   /** Directory for V8 CPU profiles of Switchyard and the Node proxies, or null. */
   readonly cpuProfDir: string | null;
+  /** Extra Node/V8 flags for Switchyard (tuning experiments: `--single-threaded-gc`, semi-space size). */
+  readonly switchyardNodeFlags: readonly string[];
 }
 
 /** Starts the bench upstream, then the selected targets in front of it; each either answers or says why not. */

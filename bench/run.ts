@@ -31,6 +31,8 @@ interface BenchOptions {
   readonly switchyardWorkers: number;
   /** Directory for Switchyard's V8 CPU profiles (`--cpu-prof`), or null. */
   readonly cpuProfDir: string | null;
+  /** Extra Node/V8 flags for Switchyard. */
+  readonly switchyardNodeFlags: readonly string[];
 }
 
 /** A smoke run (CI): no warm-up, no wrk, no repeats of disturbed runs, so it ends in about half a minute. */
@@ -38,13 +40,15 @@ const QUICK = { rounds: 1, durationSeconds: 2, warmupSeconds: 0, connections: 10
 const FULL = { rounds: 3, durationSeconds: 10, warmupSeconds: 3, connections: 50, wrk: true, disturbedRetries: 2 };
 const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration SECONDS] [--connections N]
                         [--only=${TARGET_IDS.join(',')}]
-                        [--profiles=${PROFILE_IDS.join(',')}] [--workers N] [--cpu-prof DIR] [--write-readme] [--readme FILE]
+                        [--profiles=${PROFILE_IDS.join(',')}] [--workers N] [--cpu-prof DIR] [--node-flags FLAGS] [--write-readme] [--readme FILE]
 
   --workers N   run Switchyard with \`workers: N\`; with N > 1 it is not pinned to the proxy CPU
                 (its workers share every CPU with the load generator and the upstream)
   --cpu-prof DIR
                 run Switchyard and the Node proxies under \`node --cpu-prof\`: DIR/<target>/*.cpuprofile,
                 one per process, written when the run ends (a flame graph in Chrome DevTools or speedscope)
+  --node-flags FLAGS
+                extra Node/V8 flags for Switchyard, e.g. "--single-threaded-gc --max-semi-space-size=32"
 `;
 
 function parseOptions(argv: string[]): BenchOptions {
@@ -53,7 +57,7 @@ function parseOptions(argv: string[]): BenchOptions {
     options: {
       quick: { type: 'boolean' }, rounds: { type: 'string' }, duration: { type: 'string' },
       connections: { type: 'string' }, only: { type: 'string' }, 'write-readme': { type: 'boolean' },
-      readme: { type: 'string' }, profiles: { type: 'string' }, workers: { type: 'string' }, 'cpu-prof': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      readme: { type: 'string' }, profiles: { type: 'string' }, workers: { type: 'string' }, 'cpu-prof': { type: 'string' }, 'node-flags': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
@@ -83,6 +87,7 @@ function parseOptions(argv: string[]): BenchOptions {
     profiles: PROFILE_IDS.filter((id) => profiles.includes(id)),
     switchyardWorkers: positiveInteger('workers', values.workers, 1),
     cpuProfDir: values['cpu-prof'] === undefined ? null : resolve(values['cpu-prof']),
+    switchyardNodeFlags: values['node-flags']?.split(/\s+/).filter(Boolean) ?? [],
   };
 }
 

@@ -15,7 +15,13 @@ export interface Sample {
   readonly elapsedSeconds: number;
   /** Taken during the warm-up: shown, left out of the checks. */
   readonly warmUp: boolean;
+  /** Resident memory, file-backed pages (the node binary, libraries) included. */
   readonly rssBytes: number | null;
+  /**
+   * Anonymous resident memory (RssAnon): the heap, buffers and everything else the process allocated.
+   * What a leak grows; file-backed pages come and go as the kernel reclaims and refaults them.
+   */
+  readonly anonBytes: number | null;
   readonly fds: number | null;
   readonly handles: number | null;
   readonly heapUsedBytes: number | null;
@@ -79,22 +85,25 @@ export async function sampleDuringSoak(options: SamplerOptions, onSample: (sampl
   return samples;
 }
 
-/** Summed VmRSS and open descriptors of every process in the group. */
-function readGroupMemory(pgid: number): { rssBytes: number | null; fds: number | null } {
+/** Summed VmRSS, RssAnon and open descriptors of every process in the group. */
+function readGroupMemory(pgid: number): { rssBytes: number | null; anonBytes: number | null; fds: number | null } {
+  const unknown = { rssBytes: null, anonBytes: null, fds: null };
   const members = processGroupMembers(pgid);
-  if (members === null || members.length === 0) return { rssBytes: null, fds: null };
+  if (members === null || members.length === 0) return unknown;
   let rssBytes = 0;
+  let anonBytes = 0;
   let fds = 0;
   try {
     for (const { pid } of members) {
-      const vmRss = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      rssBytes += Number(vmRss?.[1] ?? 0) * BYTES_PER_KIB;
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      rssBytes += Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0) * BYTES_PER_KIB;
+      anonBytes += Number(/^RssAnon:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0) * BYTES_PER_KIB;
       fds += readdirSync(`/proc/${pid}/fd`).length;
     }
   } catch {
-    return { rssBytes: null, fds: null };
+    return unknown;
   }
-  return { rssBytes, fds };
+  return { rssBytes, anonBytes, fds };
 }
 
 /** The metrics a soak reads from `/metrics`; null when absent or the scrape failed. */

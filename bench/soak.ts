@@ -98,7 +98,7 @@ async function main(options: SoakOptions): Promise<number> {
 }
 
 async function soak(options: SoakOptions, setup: RunSetup): Promise<number> {
-  const { started, unavailable } = await startBenchTargets(['switchyard'], setup, { ...options, cpuProfDir: null });
+  const { started, unavailable } = await startBenchTargets(['switchyard'], setup, { ...options, cpuProfDir: null, switchyardNodeFlags: [] });
   const switchyard = started[0];
   if (switchyard === undefined) throw new Error(`switchyard did not start: ${unavailable[0]?.reason ?? 'unknown'}`);
   const profiles = buildProfiles(false);
@@ -175,6 +175,7 @@ function progressLine(sample: Sample): string {
     `${String(sample.elapsedSeconds).padStart(5)} s`,
     `${number(sample.requestsPerSecond, integer)} req/s`,
     `RSS ${number(sample.rssBytes, (value) => (value / BYTES_PER_MIB).toFixed(1))} MiB`,
+    `anon ${number(sample.anonBytes, (value) => (value / BYTES_PER_MIB).toFixed(1))} MiB`,
     `fds ${number(sample.fds, String)}`,
     `handles ${number(sample.handles, String)}`,
     `heap ${number(sample.heapUsedBytes, (value) => (value / BYTES_PER_MIB).toFixed(1))} MiB`,

@@ -34,6 +34,8 @@ export interface TargetContext {
   readonly switchyardWorkers: number;
   /** Where Switchyard writes V8 CPU profiles, or null for none. */
   readonly cpuProfDir: string | null;
+  /** Extra Node/V8 flags for Switchyard only. */
+  readonly switchyardNodeFlags: readonly string[];
 }
 
 /** A target that answers: its URL and the process to account CPU to (none for direct). */
@@ -123,7 +125,7 @@ const startSwitchyard: Starter = async (context) => {
   writeFileSync(config, renderSwitchyardConfig(context.root, port, adminPort, context.upstreamPort, context.switchyardWorkers));
   const env = { ...process.env };
   delete env.SWITCHYARD_CONFIG;
-  const args = [...cpuProfArgs(context, 'switchyard'), join(context.root, 'src/main.ts'), 'start', '-c', config];
+  const args = [...context.switchyardNodeFlags, ...cpuProfArgs(context, 'switchyard'), join(context.root, 'src/main.ts'), 'start', '-c', config];
   const everyCpu = context.switchyardWorkers > 1 && context.placement.loadCpu !== null;
   const child = spawnChild({
     name: 'switchyard', env,
