@@ -24,8 +24,8 @@ it('a short soak prints the summary with every check and exits with its verdict'
   const verdict = /^\*\*Verdict: (pass|fail)\*\*/m.exec(stdout);
   assert.ok(verdict, `a verdict line\n${stdout}\n${stderr}`);
   assert.equal(code, verdict[1] === 'pass' ? 0 : 1, stderr);
-  for (const check of ['RSS after warm-up', 'open file descriptors', 'active handles', 'failed requests']) {
+  for (const check of ['RSS after warm-up', 'anonymous RSS after warm-up', 'open file descriptors', 'active handles', 'failed requests']) {
     assert.match(stdout, new RegExp(`^\\| ${check}`, 'm'), `a row for ${check}`);
   }
-  assert.match(stderr, /RSS [\d.]+ MiB · fds \d+ · handles \d+/, 'a progress line per sample');
+  assert.match(stderr, /RSS [\d.]+ MiB · anon [\d.]+ MiB · fds \d+ · handles \d+/, 'a progress line per sample');
 });
