@@ -46,8 +46,8 @@ function ignore(): void {}
 /**
  * A success on a closed breaker, counted without `fire()`: it can change no state (only failures open
  * a closed breaker), and opossum counts it from the same two events `fire()` would emit, minus the
- * promise chain (in-process, an attempt's start and end took about 580 ns through `fire()`, 300 without). Failures and half-open trials still go through
- * `fire()`, where opossum's rules decide the transitions.
+ * promise chain (in-process, an attempt's start and end took about 580 ns through `fire()`, 300 ns
+ * without). Failures and half-open trials still go through `fire()`, where opossum's rules decide.
  */
 function countClosedSuccess(breaker: CircuitBreaker<[boolean], void>): void {
   breaker.emit('fire', [false]);
