@@ -166,9 +166,11 @@ export function resolveClientAddress(
   peer: string,
   xForwardedFor: string | string[] | undefined,
   trusted: TrustedProxies,
+  /** `trusted.has(peer)` when the caller already knows it (the proxy needs it for the forwarding headers too). */
+  peerTrusted?: boolean,
 ): string {
   const client = normalizeAddress(peer) || peer;
-  if (xForwardedFor === undefined || !trusted.has(client)) return client;
+  if (xForwardedFor === undefined || !(peerTrusted ?? trusted.has(client))) return client;
   let leftmostTrusted = '';
   let budget = MAX_XFF_ENTRIES;
   const lineCount = typeof xForwardedFor === 'string' ? 1 : xForwardedFor.length;

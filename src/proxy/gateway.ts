@@ -136,8 +136,9 @@ export class Gateway implements ExchangeDeps {
     const startedAt = performance.now();
     const peer = normalisePeer(req.socket.remoteAddress);
     const trusted: TrustedProxies = runtime.trustedProxies;
+    // Once per request: both the client address and the forwarding headers depend on it.
     const peerTrusted = trusted.has(peer);
-    const clientIp = resolveClientAddress(peer, req.headers['x-forwarded-for'], trusted);
+    const clientIp = resolveClientAddress(peer, req.headers['x-forwarded-for'], trusted, peerTrusted);
     if (this.inflight >= runtime.config.limits.maxInflight) {
       sendError(res, { code: 'overloaded', requestId, retryAfterSeconds: 1 });
       return this.observeLocal(req, res, requestId, clientIp, undefined, startedAt, 'overloaded', undefined);

@@ -53,6 +53,12 @@ describe('resolveClientAddress (SPEC §2.1)', () => {
     it(name, () => assert.equal(resolveClientAddress(peer, xff, trusted), client));
   }
 
+  it('takes the peer\'s trust from the caller when given, so the proxy checks it once per request', () => {
+    assert.equal(resolveClientAddress('10.0.0.5', '198.51.100.1', trusted, true), '198.51.100.1');
+    assert.equal(resolveClientAddress('10.0.0.5', '198.51.100.1', trusted, false), '10.0.0.5');
+    assert.equal(resolveClientAddress('203.0.113.7', '198.51.100.1', trusted, true), '198.51.100.1');
+  });
+
   it('ignores XFF entirely when no proxy is trusted', () => {
     assert.equal(resolveClientAddress('10.0.0.5', '198.51.100.1', compileTrustedProxies([])), '10.0.0.5');
   });
