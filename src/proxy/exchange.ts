@@ -5,6 +5,7 @@
  * attempt can never touch the client's response.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { RuntimeCluster, RuntimeRoute } from '../config/runtime.ts';
 import type { ForwardDecision } from '../decision/decide.ts';
@@ -152,7 +153,8 @@ export class Exchange {
       path: this.req.url!,
       method: this.req.method!,
       headers: this.upstreamHeaders,
-      body: this.body,
+      // undici's types say Readable; at run time it takes any object with pipe() and on() (see AttemptBody).
+      body: this.body as unknown as Readable | null,
       headersTimeout: timeouts.headersMs,
       bodyTimeout: timeouts.totalMs,
     }, handler);

@@ -67,6 +67,10 @@ function createPool(origin: string, cluster: RuntimeCluster): Pool {
   return new Pool(origin, {
     connections: connectionsPerEndpoint,
     pipelining: 1,
+    // HTTP/1.1 only, also to https endpoints that offer h2 (undici's default allows it): h2 lowercases
+    // header names, which pinned webhooks must reach the primary without, and AttemptBody is read the
+    // HTTP/1.1 way (data events), never piped.
+    allowH2: false,
     connect: { timeout: timeouts.connectMs },
     headersTimeout: timeouts.headersMs,
     bodyTimeout: timeouts.totalMs,
