@@ -68,7 +68,7 @@ export class Exchange {
   readonly upstreamHeaders: string[];
   /** The cluster of the current (or last) attempt; what `x-switchyard-cluster` names. */
   cluster: RuntimeCluster;
-  /** Upstream status forwarded to the client, or the gateway's own error code. */
+  /** The upstream status forwarded to the client; 0 while none was (gateway error, client gone first). */
   status = 0;
   errorCode: ErrorCode | undefined;
   /** Cross-cluster retries taken. */
@@ -315,6 +315,14 @@ export class Exchange {
     else this.fail('upstream_timeout', this.withBody);
   }
 
+  /**
+   * The status the request ends with as logs and metrics see it: what the client was sent, or 499 (as
+   * NGINX logs it) when the client went away before anything was.
+   */
+  clientStatus(): number {
+    return this.res.headersSent ? this.res.statusCode : 499;
+  }
+
   private onClientClose(): void {
     if (this.done) return;
     this.done = true;
@@ -325,7 +333,6 @@ export class Exchange {
       handler.abort(new Error('client closed'));
       this.endAttempt('cancelled');
     }
-    if (this.status === 0 && this.errorCode === undefined) this.status = 499;
     if (this.handedOver !== undefined) void this.handedOver.then(() => this.deps.exchangeEnded(this));
     else this.deps.exchangeEnded(this);
   }

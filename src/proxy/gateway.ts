@@ -206,7 +206,7 @@ export class Gateway implements ExchangeDeps {
       path: exchange.req.url!,
       route: exchange.route.name,
       cluster: exchange.errorCode === undefined && !exchange.spooled ? exchange.cluster.name : undefined,
-      status: exchange.res.statusCode,
+      status: exchange.clientStatus(),
       errorCode: exchange.errorCode,
       clientIp: client.ip,
       geo: client.geo,

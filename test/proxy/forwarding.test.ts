@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { startGateway } from '../helpers/gateway.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
@@ -191,6 +192,43 @@ test('maxBodyBytes: 413 payload_too_large by Content-Length and while streaming'
   if (!(streamed instanceof Error)) assert.equal(streamed.status, 413);
   assert.ok(upstream.received.every((r) => r.bodyBytes <= 1000), 'no upstream ever saw more than the cap');
   assert.equal((await send(gw.url, { method: 'POST', body: Buffer.alloc(999) })).status, 200);
+});
+
+test('a client gone mid-body: the upstream request is cut too, the gateway records 499 and keeps serving', async (t) => {
+  const upstreamSaw: { bytes: number; complete: boolean }[] = [];
+  const partReached = Promise.withResolvers<void>();
+  const cut = Promise.withResolvers<void>();
+  const server = createServer((req, res) => {
+    const seen = { bytes: 0, complete: false };
+    upstreamSaw.push(seen);
+    req.on('data', (chunk: Buffer) => {
+      seen.bytes += chunk.length;
+      partReached.resolve();
+    });
+    req.on('end', () => {
+      seen.complete = true;
+      res.end('ok');
+    });
+    req.on('close', () => {
+      if (!seen.complete) cut.resolve();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const gw = await startGateway(t, oneCluster(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+  const client = connect(gw.port, '127.0.0.1');
+  client.on('error', () => {});
+  client.write('POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+  await partReached.promise;
+  client.destroy();
+  await cut.promise;
+  assert.equal(upstreamSaw[0].complete, false, 'the upstream never sees a complete body the client did not send');
+  assert.equal(upstreamSaw[0].bytes, 5);
+  while (gw.records.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(gw.records[0].status, 499);
+  assert.equal(gw.gateway.inflight, 0);
+  const answer = await send(gw.url, { method: 'POST', body: 'next' });
+  assert.equal(answer.status, 200);
 });
 
 test('an absolute-form target is treated as its path: the host in it never picks an upstream', async (t) => {
