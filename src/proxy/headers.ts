@@ -95,11 +95,18 @@ function connectionHeaderTokens(rawHeaders: readonly string[]): Set<string> | un
   let tokens: Set<string> | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     if (rawHeaders[i].length === 10 && rawHeaders[i].toLowerCase() === 'connection') {
+      // Nearly every client says just keep-alive or close, which name no other header.
+      if (namesNoHeader(rawHeaders[i + 1])) continue;
       tokens ??= new Set();
       for (const t of tokenSet(rawHeaders[i + 1])) tokens.add(t);
     }
   }
   return tokens;
+}
+
+function namesNoHeader(value: string): boolean {
+  return (value.length === 10 || value.length === 5) && (value === 'keep-alive' || value === 'close'
+    || value.toLowerCase() === 'keep-alive' || value.toLowerCase() === 'close');
 }
 
 function tokenSet(value: string): Set<string> {
