@@ -19,6 +19,7 @@ import type { ClusterBreakers } from './breakers/cluster-breakers.ts';
 import { UpstreamGuard } from './breakers/upstream-guard.ts';
 import { Gateway } from './proxy/gateway.ts';
 import { PinnedWebhooks } from './spool/pinned-webhooks.ts';
+import { RefusalReporter } from './proxy/refusals.ts';
 import { buildTrafficApp } from './proxy/traffic-app.ts';
 import { buildAdminApp } from './admin/app.ts';
 import { AccessLog } from './log/access.ts';
@@ -119,7 +120,8 @@ export class Switchyard {
         accessLog: this.accessLog,
       }),
     });
-    this.traffic = buildTrafficApp(runtime.config.limits, this.gateway);
+    const refusals = new RefusalReporter(this.logger, (reason) => this.metrics.countRefused(reason));
+    this.traffic = buildTrafficApp(runtime.config.limits, this.gateway, refusals);
     this.admin = buildAdminApp(this);
   }
 

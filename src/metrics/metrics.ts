@@ -7,6 +7,7 @@ import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { RuntimeConfig } from '../config/runtime.ts';
 import type { Exchange } from '../proxy/exchange.ts';
 import type { RequestObserver, RequestRecord } from '../proxy/gateway.ts';
+import { refusalReasons, type RefusalReason } from '../proxy/refusals.ts';
 import { registerFleetGauges, type FleetSources } from './fleet-gauges.ts';
 import { RequestMetrics } from './request-metrics.ts';
 import { CounterFamily, HistogramFamily } from './series.ts';
@@ -24,6 +25,7 @@ export class SwitchyardMetrics implements RequestObserver {
   private readonly requests: RequestMetrics;
   private readonly reloads: Counter<'result'>;
   private readonly spooled: Counter;
+  private readonly refusals: Counter;
 
   constructor(runtime: RuntimeConfig, sources: FleetSources) {
     const registers = [this.registry];
@@ -39,6 +41,11 @@ export class SwitchyardMetrics implements RequestObserver {
     this.reloads.inc({ result: 'success' }, 0);
     this.reloads.inc({ result: 'failure' }, 0);
     this.spooled = new Counter({ name: 'switchyard_spooled_total', help: 'Webhook requests stored in the spool (answered 202)', registers });
+    this.refusals = new Counter({
+      name: 'switchyard_listener_refusals_total', labelNames: ['reason'], registers,
+      help: 'Connections and requests the traffic listener refused before routing: max_connections (dropped at accept), or the error answered',
+    });
+    for (const reason of refusalReasons) this.refusals.inc({ reason }, 0);
     registerFleetGauges(this.registry, sources);
     collectDefaultMetrics({ register: this.registry });
   }
@@ -61,6 +68,11 @@ export class SwitchyardMetrics implements RequestObserver {
   /** Counts a pinned webhook refused because its cluster is unavailable (503; spooled ones are not refused). */
   countPinnedUnavailable(route: string): void {
     this.requests.countPinnedUnavailable(route);
+  }
+
+  /** Counts a connection or request the traffic listener refused before routing. */
+  countRefused(reason: RefusalReason): void {
+    this.refusals.inc({ reason });
   }
 
   /** Counts a request stored in the webhook spool (SPEC §5). */

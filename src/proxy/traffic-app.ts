@@ -4,12 +4,15 @@
  * gateway, because those judge methods (404 for PROPFIND), content types (415) and URL encodings
  * (400) that a proxy must pass through untouched. Node's HTTP server enforces the `limits` block:
  * header size → 431, header and request timeouts → 408, connection cap; malformed framing → 400.
+ * Each of those refusals is reported to a RefusalObserver (a metric and a rate-limited log line),
+ * since the gateway never sees them.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.ts';
 import { renderErrorBody, type ErrorCode, errorCatalogue } from '../errors.ts';
+import type { AnsweredRefusal, RefusalObserver } from './refusals.ts';
 import { sendError } from './respond.ts';
 
 /** What the listener hands each request to. */
@@ -32,18 +35,23 @@ const TIMEOUT_CHECKS_PER_HEADERS_TIMEOUT = 4;
 /** How long a connection answered with a raw error may stay open for the client to read it. */
 const ERROR_LINGER_MS = 1000;
 
-/** Builds the traffic app; `listen` is up to the caller. */
-export function buildTrafficApp(limits: Config['limits'], handler: TrafficHandler): FastifyInstance<Server> {
+/** Told of nothing: for tests of the listener alone. */
+const ignoredRefusals: RefusalObserver = { refused() {} };
+
+/** Builds the traffic app; `listen` is up to the caller. `refusals` hears of what never reaches the handler. */
+export function buildTrafficApp(limits: Config['limits'], handler: TrafficHandler,
+  refusals: RefusalObserver = ignoredRefusals): FastifyInstance<Server> {
   return Fastify({
     logger: false,
     // fastify's own request handler is never installed: see the file comment.
-    serverFactory: () => createTrafficServer(limits, handler),
-    clientErrorHandler: onClientError,
+    serverFactory: () => createTrafficServer(limits, handler, refusals),
+    clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => onClientError(err, socket, refusals),
   }) as unknown as FastifyInstance<Server>;
 }
 
 /** The Node server with the `limits` applied and every request routed to the handler. */
-export function createTrafficServer(limits: Config['limits'], handler: TrafficHandler): Server {
+export function createTrafficServer(limits: Config['limits'], handler: TrafficHandler,
+  refusals: RefusalObserver = ignoredRefusals): Server {
   // Node refuses a header timeout longer than the request timeout; the request timeout covers it anyway.
   const headersTimeout = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
   const server = createServer({
@@ -61,26 +69,32 @@ export function createTrafficServer(limits: Config['limits'], handler: TrafficHa
     // Never lenient, whatever NODE_OPTIONS says: lenient parsing is how requests get smuggled.
     insecureHTTPParser: false,
   }, (req, res) => {
-    if (admit(req, res)) handler.handle(req, res);
+    if (admit(req, res, refusals)) handler.handle(req, res);
   });
   // One more than accepted, so that "too many" can be told apart from "exactly the limit".
   server.maxHeadersCount = MAX_REQUEST_HEADERS + 1;
   server.maxConnections = limits.maxConnections;
+  // Node closes connections past maxConnections at accept, silently but for this event.
+  server.on('drop', () => refusals.refused('max_connections'));
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (!admit(req, res)) return;
+    if (!admit(req, res, refusals)) return;
     continueOnFirstRead(req, res);
     handler.handle(req, res);
   });
   // CONNECT would make the gateway an open tunnel (SPEC §9): refused.
-  server.on('connect', (_req: IncomingMessage, socket: Socket) => writeRawError(socket, 'method_not_allowed'));
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    refusals.refused('method_not_allowed');
+    writeRawError(socket, 'method_not_allowed');
+  });
   return server;
 }
 
 /** Normalises the target and applies the checks Node leaves to us; false when already answered. */
-function admit(req: IncomingMessage, res: ServerResponse): boolean {
+function admit(req: IncomingMessage, res: ServerResponse, refusals: RefusalObserver): boolean {
   req.url = originFormOf(req.url ?? '/');
   const problem = headerProblem(req);
   if (problem === undefined) return true;
+  refusals.refused(problem);
   sendError(res, { code: problem, requestId: '-', close: true });
   return false;
 }
@@ -90,7 +104,7 @@ function admit(req: IncomingMessage, res: ServerResponse): boolean {
  * without Host, or one with two. Node keeps the first Host for routing while every line is forwarded,
  * so an ingress that reads the second would serve a host the route was never chosen for.
  */
-function headerProblem(req: IncomingMessage): ErrorCode | undefined {
+function headerProblem(req: IncomingMessage): AnsweredRefusal | undefined {
   const raw = req.rawHeaders;
   if (raw.length / 2 > MAX_REQUEST_HEADERS) return 'header_too_large';
   let hosts = 0;
@@ -134,19 +148,21 @@ export function originFormOf(url: string): string {
  * Errors Node's parser raised on a connection (malformed framing, oversized headers, timeouts). Nothing
  * is written into a response already under way; otherwise the gateway's JSON error, then close.
  */
-function onClientError(err: Error & { code?: string }, socket: Socket): void {
+function onClientError(err: Error & { code?: string }, socket: Socket, refusals: RefusalObserver): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const code = clientErrorCode(err.code);
+  refusals.refused(code);
   // `_httpMessage` is the response in progress on this connection (how Node's own handler checks it).
   const inProgress = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
   if (inProgress?.headersSent === true) {
     socket.destroy();
     return;
   }
-  writeRawError(socket, clientErrorCode(err.code));
+  writeRawError(socket, code);
 }
 
 /** Maps Node's parser and timeout errors to the catalogue. */
-export function clientErrorCode(nodeCode: string | undefined): ErrorCode {
+export function clientErrorCode(nodeCode: string | undefined): AnsweredRefusal {
   switch (nodeCode) {
     case 'HPE_HEADER_OVERFLOW': return 'header_too_large';
     case 'ERR_HTTP_REQUEST_TIMEOUT':

@@ -5,6 +5,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { refusalReasons } from '../../src/proxy/refusals.ts';
 import { startRedis } from '../helpers/redis.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 import { adminToken, gatewayConfig, startSwitchyard, waitFor, type RunningSwitchyard } from '../helpers/switchyard.ts';
@@ -89,6 +91,7 @@ test('requests, durations, retries, pinned refusals and geo lookups count with t
     route: new Set(['storefront', 'payment-webhooks', 'none']),
     cluster: new Set(['trade-east', 'trade-south', 'promo-standby', 'none']),
     code: /^[1-5]\d\d$/, result: new Set(['success', 'failure', 'hit', 'miss', 'none', 'error']), le: /^[\d.e+-]+$|^\+Inf$/,
+    reason: new Set(refusalReasons),
   };
   for (const sample of parseSamples(text).filter((s) => s.name.startsWith('switchyard_'))) {
     for (const [label, value] of Object.entries(sample.labels)) {
@@ -97,6 +100,29 @@ test('requests, durations, retries, pinned refusals and geo lookups count with t
       assert.ok(rule instanceof RegExp ? rule.test(value) : rule.has(value), `${sample.name}{${label}="${value}"}`);
     }
   }
+});
+
+test('what the listener refuses before routing counts by reason and is logged once per reason and window', async (t) => {
+  const { sy, scrape } = await setup(t);
+  let text = await scrape();
+  for (const reason of refusalReasons) assert.equal(sampleValue(text, 'switchyard_listener_refusals_total', { reason }), 0, `${reason} starts at 0`);
+  const port = Number(new URL(sy.trafficUrl).port);
+  const raw = (bytes: string) => new Promise<string>((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    let answer = '';
+    socket.on('data', (chunk) => { answer += chunk.toString('latin1'); });
+    socket.on('close', () => resolve(answer));
+    socket.on('error', () => resolve(answer));
+  });
+  for (let i = 0; i < 3; i++) assert.match(await raw('NOT HTTP AT ALL\r\n\r\n'), /^HTTP\/1\.1 400 /);
+  assert.match(await raw('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'), /^HTTP\/1\.1 405 /);
+  assert.match(await raw('GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 400 /);
+  text = await scrape();
+  assert.equal(sampleValue(text, 'switchyard_listener_refusals_total', { reason: 'bad_request' }), 4);
+  assert.equal(sampleValue(text, 'switchyard_listener_refusals_total', { reason: 'method_not_allowed' }), 1);
+  assert.equal(sampleValue(text, 'switchyard_listener_refusals_total', { reason: 'max_connections' }), 0);
+  const lines = sy.logs.filter((line) => typeof line.msg === 'string' && line.msg.startsWith('request refused by the listener'));
+  assert.deepEqual(lines.map((line) => line.reason).sort(), ['bad_request', 'method_not_allowed'], 'the first of each reason is logged; the rest wait for the window');
 });
 
 test('breaker_state, cluster_healthy, cluster_inflight and dial_percent follow the live state', async (t) => {

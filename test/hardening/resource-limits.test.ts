@@ -76,6 +76,7 @@ test('past maxConnections new connections are refused; a freed slot is usable ag
   const refused = await rawExchange(gw.port, 'GET /extra HTTP/1.1\r\nHost: a\r\n\r\n', { waitMs: 2000 });
   assert.equal(refused.text, '', 'no answer past the cap');
   assert.ok(refused.closed, 'the extra connection is closed at once');
+  await until(() => gw.refusals.includes('max_connections'));
   open.pop()!.destroy();
   await until(async () => parseResponses((await rawExchange(gw.port, 'GET /again HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')).text)[0]?.status === 200);
   assert.deepEqual(upstream.received.map((r) => r.url).filter((u) => u !== '/held').slice(-1), ['/again']);

@@ -9,6 +9,7 @@ import { configSchema, type ConfigInput } from '../../src/config/schema.ts';
 import { buildRuntimeConfig } from '../../src/config/runtime.ts';
 import { Gateway, type RequestObserver, type RequestRecord } from '../../src/proxy/gateway.ts';
 import { silentSignals, type UpstreamSignals } from '../../src/proxy/signals.ts';
+import type { RefusalReason } from '../../src/proxy/refusals.ts';
 import { buildTrafficApp } from '../../src/proxy/traffic-app.ts';
 import { closedBreakers, emptySnapshot, type BreakerView, type FleetSnapshot } from '../../src/state/snapshot.ts';
 import { noGeo, type GeoLookup } from '../../src/geo/types.ts';
@@ -18,6 +19,8 @@ export interface TestGateway {
   readonly port: number;
   readonly gateway: Gateway;
   readonly records: RequestRecord[];
+  /** What the traffic listener refused before routing, in order. */
+  readonly refusals: RefusalReason[];
   snapshot: FleetSnapshot;
   close(): Promise<void>;
 }
@@ -43,11 +46,12 @@ export async function startGateway(t: TestContext, input: ConfigInput, options: 
     signals: options.signals ?? silentSignals,
     observer,
   });
-  const app = buildTrafficApp(config.limits, gateway);
+  const refusals: RefusalReason[] = [];
+  const app = buildTrafficApp(config.limits, gateway, { refused: (reason) => refusals.push(reason) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;
   const handle: TestGateway = {
-    url: `http://127.0.0.1:${port}`, port, gateway, records,
+    url: `http://127.0.0.1:${port}`, port, gateway, records, refusals,
     get snapshot() { return state.snapshot; },
     set snapshot(s: FleetSnapshot) { state.snapshot = s; },
     close: async () => {
