@@ -38,6 +38,8 @@ export interface ReplayerDeps {
 }
 
 const defaultMaxAgeSeconds = 86_400;
+/** Distinct store errors logged per outage; a client cycling through more is still bounded. */
+const maxStoreErrorsLogged = 5;
 
 /** Replays one route's spool while this instance holds its lease. */
 export class RouteReplayer {
@@ -50,7 +52,11 @@ export class RouteReplayer {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Failed deliveries in a row (the primary is still down). */
   private failures = 0;
+  /** Failed cycles in a row (the store is unreachable), and the distinct errors logged for them. */
+  private storeFailures = 0;
+  private readonly storeErrors = new Set<string>();
   private lease = new AbortController();
 
   constructor(name: string, deps: ReplayerDeps) {
@@ -92,14 +98,39 @@ export class RouteReplayer {
     const keys = this.deps.keys(route.name);
     try {
       this.stats = await this.deps.store.stats(keys);
-      if (this.stats.depth === 0 || !await this.deps.store.holdLease(keys, this.deps.instanceId, tuning.leaseMs)) return tuning.pollIntervalMs;
+      if (this.stats.depth === 0 || !await this.deps.store.holdLease(keys, this.deps.instanceId, tuning.leaseMs)) {
+        this.storeReachable(route);
+        return tuning.pollIntervalMs;
+      }
       const retry = await this.holding(keys, () => this.drain(route, keys));
       this.stats = await this.deps.store.stats(keys);
-      return retry ? this.backoffMs() : tuning.pollIntervalMs;
+      this.storeReachable(route);
+      return retry ? this.backoffMs(this.failures) : tuning.pollIntervalMs;
     } catch (err) {
-      this.deps.logger.warn({ route: route.name, err: { message: (err as Error).message } }, 'spool replay cycle failed');
-      return this.backoffMs();
+      return this.storeFailed(route, err as Error);
     }
+  }
+
+  /**
+   * A cycle could not reach the store. Logged once per outage and distinct error, not per cycle: a
+   * Redis outage would otherwise log every few hundred milliseconds for as long as it lasts. The
+   * cycles back off as failed deliveries do.
+   */
+  private storeFailed(route: RuntimeRoute, err: Error): number {
+    this.storeFailures++;
+    if (!this.storeErrors.has(err.message) && this.storeErrors.size < maxStoreErrorsLogged) {
+      this.storeErrors.add(err.message);
+      this.deps.logger.warn({ route: route.name, err: { message: err.message }, failedCycles: this.storeFailures },
+        'spool replay cycle failed; retrying with backoff, logged once per outage and error');
+    }
+    return this.backoffMs(this.storeFailures);
+  }
+
+  private storeReachable(route: RuntimeRoute): void {
+    if (this.storeFailures === 0) return;
+    this.deps.logger.info({ route: route.name, failedCycles: this.storeFailures }, 'spool replay resumed: the store is reachable again');
+    this.storeFailures = 0;
+    this.storeErrors.clear();
   }
 
   /** Runs `work` while renewing the lease; losing it aborts the delivery in flight. */
@@ -166,9 +197,10 @@ export class RouteReplayer {
     this.deps.logger.warn({ route: route.name, spoolId: id, requestId, reason, deadLetterStream: keys.dead }, 'spooled webhook dead-lettered');
   }
 
-  private backoffMs(): number {
+  /** Exponential from backoffMinMs, capped at backoffMaxMs, after `failures` failures in a row. */
+  private backoffMs(failures: number): number {
     const { backoffMinMs, backoffMaxMs } = this.deps.tuning;
-    return Math.min(backoffMaxMs, backoffMinMs * 2 ** Math.min(Math.max(0, this.failures - 1), 16));
+    return Math.min(backoffMaxMs, backoffMinMs * 2 ** Math.min(Math.max(0, failures - 1), 16));
   }
 }
 

@@ -56,8 +56,15 @@ test('Redis down or frozen: 503 pinned_cluster_unavailable, never a 202; spoolin
   }
   assert.equal(gw.logs.filter((l) => l.msg === 'pinned webhook refused' && String(l.requestId).startsWith('down-')).length, 20);
 
+  // The replayer polls every 50 ms here: an outage is logged once per distinct error, not per cycle.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const cycleFailures = gw.logs.filter((l) => String(l.msg).startsWith('spool replay cycle failed'));
+  assert.ok(cycleFailures.length >= 1 && cycleFailures.length <= 5, `${cycleFailures.length} replay failure lines for one outage`);
+  assert.equal(new Set(cycleFailures.map((l) => (l.err as { message: string }).message)).size, cycleFailures.length, 'each error once');
+
   await redis.restart();
   await waitFor('spooling again', async () => (await hook(gw.url, randomBytes(100), 'again')).status === 202, 8000);
+  await waitFor('the replayer says it resumed', () => gw.logs.some((l) => String(l.msg).startsWith('spool replay resumed')), 8000);
 
   redis.pause();
   const frozen = await Promise.all([0, 1, 2].map((i) => hook(gw.url, randomBytes(100), `frozen-${i}`)));
