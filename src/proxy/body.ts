@@ -72,7 +72,8 @@ export class AttemptBody extends EventEmitter {
     this.destroyed = true;
     this.detach();
     // As a Node stream does: error and close on the next tick, never inside the caller's own callback.
-    if (this.listenerCount('error') > 0 || this.listenerCount('close') > 0) process.nextTick(emitDestroyed, this, err ?? null);
+    const error = err ?? null;
+    if ((error !== null && this.listenerCount('error') > 0) || this.listenerCount('close') > 0) process.nextTick(emitDestroyed, this, error);
     return this;
   }
 
