@@ -78,7 +78,8 @@ test('a drain on A and a dial override on A reach B within 3 s; the override exp
 });
 
 test('a schedule window switches the dial on and off without a reload, ramping monotonically', async (t) => {
-  const from = new Date(Date.now() + 1500);
+  // Far enough ahead that two instances and a Redis are up before it opens, even on a loaded machine.
+  const from = new Date(Date.now() + 3000);
   const to = new Date(from.getTime() + 3000);
   const { a } = await fleetOfTwo(t, {
     schedules: [{ name: 'flash-sale', from: from.toISOString(), to: to.toISOString(), rampMinutes: 0.03, dials: { storefront: 100 } }],
@@ -86,8 +87,11 @@ test('a schedule window switches the dial on and off without a reload, ramping m
   const dial = async () => (await (await api(a.adminUrl, '/api/explain?ip=223.5.5.5&path=/', 'GET')).json() as {
     dial: { percent: number; source: string };
   }).dial;
-  assert.equal((await dial()).source, 'config');
-  await waitFor('the window to open', async () => (await dial()).source === 'schedule', 4000);
+  const before = await dial();
+  // Asserted only if the setup left time: a slow start must not fail the test; the close below checks it too.
+  if (Date.now() < from.getTime() - 200) assert.equal(before.source, 'config');
+  else t.diagnostic('setup outlasted the lead time; the dial before the window was not checked');
+  await waitFor('the window to open', async () => (await dial()).source === 'schedule', 6000);
   const seen: number[] = [];
   while (Date.now() < from.getTime() + 2200) {
     seen.push((await dial()).percent);
