@@ -145,19 +145,30 @@ export function originFormOf(url: string): string {
 }
 
 /**
- * Errors Node's parser raised on a connection (malformed framing, oversized headers, timeouts). Nothing
- * is written into a response already under way; otherwise the gateway's JSON error, then close.
+ * Errors Node's parser raised on a connection (malformed framing, oversized headers, timeouts).
+ * - A request the gateway already took (a slow or broken body): answered through its own response, so
+ *   the gateway's record and access line say what the client was sent; it is not a listener refusal.
+ *   Nothing is written into a response already under way: the connection is cut.
+ * - Otherwise a listener refusal: counted, answered with the gateway's JSON error, then closed.
+ * A client that closed its side in the middle of a message (an unfinished message at EOF) left: there
+ * is no one to answer and nothing refused. A request in progress is then logged 499 by the gateway,
+ * and a client closing during the linger after a refusal is not a second refusal.
  */
 function onClientError(err: Error & { code?: string }, socket: Socket, refusals: RefusalObserver): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const code = clientErrorCode(err.code);
-  refusals.refused(code);
-  // `_httpMessage` is the response in progress on this connection (how Node's own handler checks it).
-  const inProgress = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (inProgress?.headersSent === true) {
+  if (err.code === 'HPE_INVALID_EOF_STATE') {
     socket.destroy();
     return;
   }
+  const code = clientErrorCode(err.code);
+  // `_httpMessage` is the response in progress on this connection (how Node's own handler checks it).
+  const inProgress = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (inProgress != null) {
+    if (inProgress.headersSent) socket.destroy();
+    else sendError(inProgress, { code, requestId: '-', close: true });
+    return;
+  }
+  refusals.refused(code);
   writeRawError(socket, code);
 }
 

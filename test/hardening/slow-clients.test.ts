@@ -5,6 +5,7 @@
  * served at full speed meanwhile.
  */
 import { test } from 'node:test';
+import { connect } from 'node:net';
 import assert from 'node:assert/strict';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { startGateway } from '../helpers/gateway.ts';
@@ -53,6 +54,26 @@ test('slowloris headers and slow bodies are cut with 408 on time while other cli
   assert.ok(tally.slowestMs < 1000, `the slowest background answer took ${tally.slowestMs} ms`);
   await waitUntil(() => gw.gateway.inflight === 0);
   assert.equal(gw.gateway.inflight, 0, 'cut requests leave nothing in flight');
+  // Slow headers never reached the gateway: listener refusals, each counted once. Slow bodies did:
+  // the gateway's records say what their clients were sent.
+  assert.deepEqual(gw.refusals, Array(20).fill('request_timeout'));
+  const cut = gw.records.filter((r) => r.path.startsWith('/trickle-'));
+  assert.deepEqual(cut.map((r) => r.status), Array(10).fill(408));
+});
+
+test('a client that closes its side after its 408 is one refusal, not two', async (t) => {
+  const upstream = await startUpstream(t, 'main');
+  const gw = await startGateway(t, config(upstream));
+  const client = connect(gw.port, '127.0.0.1');
+  client.on('error', () => {});
+  client.write('GET /half HTTP/1.1\r\nHost: a\r\n');
+  const answer = await new Promise<string>((resolve) => client.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))));
+  assert.match(answer, /^HTTP\/1\.1 408 /);
+  // The parser sees an unfinished message at EOF: Node raises a second client error on the socket.
+  client.end();
+  await new Promise((resolve) => client.once('close', resolve));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(gw.refusals, ['request_timeout']);
 });
 
 test('a body sent slowly but within requestTimeoutMs is served', async (t) => {
