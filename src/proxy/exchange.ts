@@ -315,14 +315,6 @@ export class Exchange {
     else this.fail('upstream_timeout', this.withBody);
   }
 
-  /**
-   * The status the request ends with as logs and metrics see it: what the client was sent, or 499 (as
-   * NGINX logs it) when the client went away before anything was.
-   */
-  clientStatus(): number {
-    return this.res.headersSent ? this.res.statusCode : 499;
-  }
-
   private onClientClose(): void {
     if (this.done) return;
     this.done = true;

@@ -19,7 +19,7 @@ import { EndpointCursor } from './endpoints.ts';
 import { Exchange, type ExchangeAffinity, type ExchangeDeps } from './exchange.ts';
 import { isSaneRequestId, upstreamRequestHeaders } from './headers.ts';
 import { PoolRegistry } from './pools.ts';
-import { sendError } from './respond.ts';
+import { sendError, statusSent } from './respond.ts';
 import type { UpstreamSignals } from './signals.ts';
 
 /** What the gateway reads from the rest of the process; all synchronous. */
@@ -206,7 +206,7 @@ export class Gateway implements ExchangeDeps {
       path: exchange.req.url!,
       route: exchange.route.name,
       cluster: exchange.errorCode === undefined && !exchange.spooled ? exchange.cluster.name : undefined,
-      status: exchange.clientStatus(),
+      status: statusSent(exchange.res),
       errorCode: exchange.errorCode,
       clientIp: client.ip,
       geo: client.geo,
@@ -224,7 +224,7 @@ export class Gateway implements ExchangeDeps {
     startedAt: number, errorCode: string | undefined, decision: Decision | undefined): void {
     this.deps.observer.requestEnded({
       requestId, method: req.method!, path: req.url!, route: decision?.route?.name, cluster: undefined,
-      status: res.statusCode, errorCode, clientIp, geo, durationMs: performance.now() - startedAt, upstreamMs: undefined,
+      status: statusSent(res), errorCode, clientIp, geo, durationMs: performance.now() - startedAt, upstreamMs: undefined,
       retries: 0, attempts: 0, bytesOut: 0, decisionReason: decision?.reason ?? errorCode ?? '', panic: decision?.panic ?? false,
     }, undefined);
   }

@@ -32,3 +32,11 @@ export function sendError(res: ServerResponse, answer: ErrorAnswer): void {
   res.writeHead(errorCatalogue[answer.code].status, headers);
   res.end(body);
 }
+
+/**
+ * The status a request ends with as logs and metrics see it: what the client was sent, or 499 (as
+ * NGINX logs it) when the client went away before anything was.
+ */
+export function statusSent(res: ServerResponse): number {
+  return res.headersSent ? res.statusCode : 499;
+}
