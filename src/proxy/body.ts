@@ -33,6 +33,8 @@ export class AttemptBody extends EventEmitter {
   private readonly source: IncomingMessage;
   private readonly limitBytes: number;
   private attached = false;
+  /** The exchange is answered: what the client still sends is read and dropped, never paused on. */
+  private discarding = false;
 
   constructor(source: IncomingMessage, limitBytes: number) {
     super();
@@ -64,6 +66,18 @@ export class AttemptBody extends EventEmitter {
   /** Never called for HTTP/1.1 (the pools do not negotiate HTTP/2); present because undici tells streams by it. */
   pipe(): never {
     throw new Error('AttemptBody is read through its data events');
+  }
+
+  /**
+   * The upstream answered before the client finished sending its body (an early 401 or 413, say) and
+   * the exchange is over. A paused, half-read request would stall the keep-alive connection (Node
+   * only drains bodies nobody read) until requestTimeoutMs cuts it: the rest is read and dropped, as
+   * NGINX discards a request body it no longer needs. requestTimeoutMs still bounds how long.
+   */
+  discardRest(): void {
+    if (!this.started || this.source.complete) return;
+    this.discarding = true;
+    if (!this.attached) this.source.resume();
   }
 
   /** Detaches from the client's request; `err` reaches undici's listeners as a stream error would. */
@@ -106,7 +120,8 @@ export class AttemptBody extends EventEmitter {
     this.source.off('end', this.onEnd);
     this.source.off('error', this.onError);
     this.source.off('aborted', this.onAborted);
-    this.source.pause();
+    if (this.discarding) this.source.resume();
+    else this.source.pause();
   }
 }
 

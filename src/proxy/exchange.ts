@@ -196,6 +196,7 @@ export class Exchange {
     if (handler !== this.current) return;
     this.current = null;
     this.res.end();
+    this.body?.discardRest();
   }
 
   /** The attempt failed: before headers (maybe retry) or mid-body (cut the client response). */

@@ -231,6 +231,34 @@ test('a client gone mid-body: the upstream request is cut too, the gateway recor
   assert.equal(answer.status, 200);
 });
 
+test('an upstream that answers before the body is sent: the rest is dropped and the connection serves the next request', async (t) => {
+  // Answers at once, without reading the body (an early 401).
+  const early = createServer((req, res) => {
+    if (req.method === 'POST') res.writeHead(401, { 'content-type': 'text/plain' }).end('no');
+    else res.end('ok');
+  });
+  await new Promise<void>((resolve) => early.listen(0, '127.0.0.1', resolve));
+  t.after(() => { early.closeAllConnections(); early.close(); });
+  const gw = await startGateway(t, oneCluster(`http://127.0.0.1:${(early.address() as AddressInfo).port}`));
+  const client = connect(gw.port, '127.0.0.1');
+  let received = '';
+  client.on('data', (chunk: Buffer) => { received += chunk.toString('latin1'); });
+  client.on('error', () => {});
+  const bodyBytes = 4 * 1024 * 1024;
+  client.write(`POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: ${bodyBytes}\r\n\r\n`);
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  for (let sent = 0; sent < bodyBytes; sent += chunk.length) client.write(chunk);
+  client.write('GET /next HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+  const closed = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 5000);
+    client.on('close', () => { clearTimeout(timer); resolve(true); });
+  });
+  client.destroy();
+  const statuses = [...received.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => Number(m[1]));
+  assert.deepEqual(statuses, [401, 200], `answers on the connection: ${received.slice(0, 200)}`);
+  assert.ok(closed, 'the pipelined GET was answered and the connection closed as it asked, not left waiting');
+});
+
 test('an absolute-form target is treated as its path: the host in it never picks an upstream', async (t) => {
   const upstream = await startUpstream(t, 'main');
   const gw = await startGateway(t, oneCluster(upstream));
