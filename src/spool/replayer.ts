@@ -38,6 +38,8 @@ export interface ReplayerDeps {
 }
 
 const defaultMaxAgeSeconds = 86_400;
+/** Failed cycles wait at most this many poll intervals before the next look at the store. */
+const storeBackoffPolls = 4;
 /** Distinct store errors logged per outage; a client cycling through more is still bounded. */
 const maxStoreErrorsLogged = 5;
 
@@ -123,7 +125,9 @@ export class RouteReplayer {
       this.deps.logger.warn({ route: route.name, err: { message: err.message }, failedCycles: this.storeFailures },
         'spool replay cycle failed; retrying with backoff, logged once per outage and error');
     }
-    return this.backoffMs(this.storeFailures);
+    // Capped lower than delivery backoff: the stats (spool_depth, /api/status) refresh only with a
+    // cycle, and replay should resume within a few polls of the store coming back.
+    return Math.min(this.backoffMs(this.storeFailures), this.deps.tuning.pollIntervalMs * storeBackoffPolls);
   }
 
   private storeReachable(route: RuntimeRoute): void {
