@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { SLOW_MACHINE_FACTOR, type ProbeTimes } from './cpu-probe.ts';
 import { QUIET_OTHER_LOAD_PERCENT } from './cpu.ts';
 import type { RunResult } from './load.ts';
 import type { Placement } from './processes.ts';
@@ -57,6 +58,25 @@ export function otherLoadNote(percents: readonly number[], per = 'run', advice =
   if (disturbed.length === 0) return `${typical}: quiet machine.`;
   return `${typical}; ⚠ ${disturbed.length} of ${percents.length} ${per}s were disturbed by more than ` +
     `${QUIET_OTHER_LOAD_PERCENT} % (worst ${Math.round(Math.max(...disturbed))} %): ${advice}.`;
+}
+
+/**
+ * What the speed probe on the proxy CPU saw over the run (bench/cpu-probe.ts), or null without probes:
+ * how much the machine's speed at loopback traffic moved, against a plain integer loop, and how many
+ * runs were repeated or kept while it was slow.
+ */
+export function machineSpeedNote(times: readonly ProbeTimes[], slow: { readonly repeated: number; readonly kept: number }): string | null {
+  if (times.length === 0) return null;
+  const spread = (values: number[]) => {
+    const best = Math.min(...values);
+    const worst = Math.max(...values);
+    return `best ${best.toFixed(0)} ms, median ${median(values).toFixed(0)} ms, slowest ${worst.toFixed(0)} ms (${(worst / best).toFixed(2)}×)`;
+  };
+  const summary = `Machine speed at the proxy CPU, probed before and after every run: 2,000 loopback round trips ` +
+    `${spread(times.map((t) => t.roundTripsMs))}; an integer loop ${spread(times.map((t) => t.loopMs))}`;
+  if (slow.repeated === 0 && slow.kept === 0) return `${summary}.`;
+  return `${summary}; ${slow.repeated} run(s) repeated because the round trips were over ${SLOW_MACHINE_FACTOR}× the best` +
+    `${slow.kept > 0 ? `, ⚠ ${slow.kept} kept slow after the repeats: treat their rows with care` : ''}.`;
 }
 
 const REFERENCES: readonly TargetId[] = ['direct', 'fastify-http-proxy', 'bare', 'nginx'];

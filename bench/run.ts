@@ -9,8 +9,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { beginRun, positiveInteger, ROOT, startBenchTargets } from './harness.ts';
 import { findExecutable, stopAllChildren, type Placement } from './processes.ts';
-import { buildProfiles, PROFILE_IDS, type ProfileId } from './profiles.ts';
-import { machineFacts, otherLoadNote, renderReport, renderTable, writeReadmeBlock, type RunFacts } from './report.ts';
+import { CpuProbe } from './cpu-probe.ts';
+import { buildProfiles, PROFILE_IDS, type Profile, type ProfileId } from './profiles.ts';
+import { machineFacts, machineSpeedNote, otherLoadNote, renderReport, renderTable, writeReadmeBlock, type RunFacts } from './report.ts';
 import { directAtRateKey, log, Session } from './session.ts';
 import { TARGET_IDS, TARGET_LABELS, type TargetId } from './targets.ts';
 
@@ -111,18 +112,31 @@ async function measureAndReport(options: BenchOptions, placement: Placement, dir
   ];
   notes.forEach((note) => log(note));
   const profiles = buildProfiles(wrk !== null).filter((profile) => options.profiles.includes(profile.id));
-  const session = new Session({ ...options, wrk, loadCpu: placement.loadCpu, dir }, started, unavailable);
+  // Full runs only: it adds two short probes per run, and a smoke run repeats nothing anyway.
+  const probe = options.disturbedRetries > 0 ? new CpuProbe(placement.proxyCpu) : null;
+  try {
+    return await measureWith(new Session({ ...options, wrk, loadCpu: placement.loadCpu, dir, probe }, started, unavailable),
+      options, placement, profiles, notes, started.map((target) => target.id), probe);
+  } finally {
+    probe?.stop();
+  }
+}
+
+async function measureWith(session: Session, options: BenchOptions, placement: Placement, profiles: Profile[],
+  notes: string[], targets: TargetId[], probe: CpuProbe | null): Promise<number> {
   await session.warmUp(profiles[0]);
   await session.measureThroughput(profiles.filter((profile) => profile.id !== 'rate'));
   const rateProfile = profiles.find((profile) => profile.id === 'rate');
   const getProfile = profiles.find((profile) => profile.id === 'get');
   if (rateProfile !== undefined && getProfile !== undefined) await session.measureAtHalfRate(rateProfile, getProfile);
   const table = renderTable({
-    profiles, targets: started.map((target) => target.id), unavailable: session.unavailable,
+    profiles, targets, unavailable: session.unavailable,
     measurement: (profile, target) => session.results.get(profile.id, target),
     directAtRateOf: (target) => session.results.get(directAtRateKey(target), 'direct'),
   });
-  const report = renderReport(table, runFacts(options, placement, [...notes, otherLoadNote(session.otherLoadPercents)]));
+  const speed = probe === null ? null : machineSpeedNote(probe.times, session.slowMachine);
+  const report = renderReport(table, runFacts(options, placement,
+    [...notes, otherLoadNote(session.otherLoadPercents), ...(speed === null ? [] : [speed])]));
   process.stdout.write(`${report}\n`);
   if (options.writeReadme && !writeReadmeBlock(options.readme, report)) {
     log(`warning: ${options.readme} does not exist; nothing written`);

@@ -6,6 +6,7 @@
 import { QUIET_OTHER_LOAD_PERCENT, QUIET_WAIT_MAX_MS, startCpuMeter, waitForQuiet, type CpuUse } from './cpu.ts';
 import { logSummary } from './processes.ts';
 import type { Profile } from './profiles.ts';
+import type { CpuProbe } from './cpu-probe.ts';
 import { runAutocannon, type RunResult } from './load.ts';
 import { median, type Measurement } from './report.ts';
 import { TARGET_LABELS, type StartedTarget, type TargetId, type UnavailableTarget } from './targets.ts';
@@ -24,6 +25,8 @@ export interface SessionOptions {
   readonly dir: string;
   /** How often a run disturbed by other processes is repeated (0: never, and no waiting for quiet). */
   readonly disturbedRetries: number;
+  /** Times the machine at the proxy CPU before and after each run (a slow machine disturbs a run too), or null. */
+  readonly probe: CpuProbe | null;
 }
 
 /** The key under which direct's runs at `target`'s fixed rate are stored. */
@@ -55,6 +58,8 @@ export class Session {
   readonly results = new Results();
   /** Per measured run: percent of one core used by processes outside this bench (noise). */
   readonly otherLoadPercents: number[] = [];
+  /** Runs repeated because the machine was slow, and runs kept slow once the repeats were used up. */
+  readonly slowMachine = { repeated: 0, kept: 0 };
   readonly unavailable: UnavailableTarget[];
   #live: StartedTarget[];
   #runNumber = 0;
@@ -69,6 +74,9 @@ export class Session {
   /** One unmeasured run per target, so every process is warm (JIT, pools) before round 1. */
   async warmUp(profile: Profile): Promise<void> {
     if (this.#options.warmupSeconds === 0) return;
+    // The probe's first loops include its own JIT warm-up: not a measure of the CPU.
+    if (this.#options.probe !== null) for (let i = 0; i < 3; i++) await this.#options.probe.measure();
+    this.#options.probe?.times.splice(0);
     for (const target of this.#live) {
       log(`warm-up · ${TARGET_LABELS[target.id]}`);
       await this.#send(profile, target, this.#options.warmupSeconds);
@@ -118,15 +126,27 @@ export class Session {
       if (this.#options.disturbedRetries > 0 && !(await waitForQuiet())) {
         log(`the machine stayed busy for ${QUIET_WAIT_MAX_MS / 1000} s; measuring anyway`);
       }
+      const probe = this.#options.disturbedRetries > 0 ? this.#options.probe : null;
+      const probedBefore = await probe?.measure();
       const stopMeter = startCpuMeter(target.child?.pid ?? null);
       try {
         const result = await this.#send(profile, target, this.#options.durationSeconds, rate);
         const cpu = stopMeter();
+        const probedMs = probe === null ? undefined
+          : Math.max(probedBefore!.roundTripsMs, (await probe.measure()).roundTripsMs);
+        const slow = probe !== null && probe.isSlow(probedMs!);
         const disturbed = cpu.otherPercent !== null && cpu.otherPercent > QUIET_OTHER_LOAD_PERCENT;
-        if (disturbed && attempt < this.#options.disturbedRetries && this.#live.includes(target)) {
+        const retriesLeft = attempt < this.#options.disturbedRetries && this.#live.includes(target);
+        if (disturbed && retriesLeft) {
           log(`${name}: disturbed (other load ${Math.round(cpu.otherPercent!)} %), repeating`);
           continue;
         }
+        if (slow && retriesLeft) {
+          this.slowMachine.repeated++;
+          log(`${name}: the machine was slow (loopback probe ${probedMs!.toFixed(0)} ms, best ${probe.bestRoundTripsMs.toFixed(0)} ms), repeating`);
+          continue;
+        }
+        if (slow) this.slowMachine.kept++;
         this.results.add(key, target.id, result, cpu.targetPercent);
         if (cpu.otherPercent !== null) this.otherLoadPercents.push(cpu.otherPercent);
         log(`${name}: ${describe(result, cpu, rate)}`);

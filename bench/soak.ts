@@ -134,7 +134,7 @@ async function measureMaxRate(
   switchyard: StartedTarget, profile: Profile, setup: RunSetup,
 ): Promise<{ maxRate: number; otherLoadPercents: readonly number[] }> {
   const session = new Session({
-    ...MAX_RATE, rounds: 1, wrk: null, loadCpu: setup.placement.loadCpu, dir: setup.dir, disturbedRetries: 0,
+    ...MAX_RATE, rounds: 1, wrk: null, loadCpu: setup.placement.loadCpu, dir: setup.dir, disturbedRetries: 0, probe: null,
   }, [switchyard], []);
   await session.warmUp(profile);
   await session.measureThroughput([profile]);
