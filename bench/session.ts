@@ -3,6 +3,7 @@
  * target (the order rotating each round), then each target at half its own max GET rate next to direct
  * at the same rate. A target whose process dies is dropped and reported, never fatal.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { QUIET_OTHER_LOAD_PERCENT, QUIET_WAIT_MAX_MS, startCpuMeter, waitForQuiet, type CpuUse } from './cpu.ts';
 import { logSummary } from './processes.ts';
 import type { Profile } from './profiles.ts';
@@ -28,6 +29,9 @@ export interface SessionOptions {
   /** Times the machine at the proxy CPU before and after each run (a slow machine disturbs a run too), or null. */
   readonly probe: CpuProbe | null;
 }
+
+/** How long after a run the machine is left alone before the speed probe. */
+const PROBE_SETTLE_MS = 1000;
 
 /** The key under which direct's runs at `target`'s fixed rate are stored. */
 export function directAtRateKey(target: TargetId): string {
@@ -132,6 +136,8 @@ export class Session {
       try {
         const result = await this.#send(profile, target, this.#options.durationSeconds, rate);
         const cpu = stopMeter();
+        // The target winds down first (closing connections, a collection), so it is not probing itself.
+        if (probe !== null) await sleep(PROBE_SETTLE_MS);
         const probedMs = probe === null ? undefined
           : Math.max(probedBefore!.roundTripsMs, (await probe.measure()).roundTripsMs);
         const slow = probe !== null && probe.isSlow(probedMs!);
