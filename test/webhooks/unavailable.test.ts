@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { startInstance, type Instance } from '../spool/instance.ts';
 import { startPrimary } from '../spool/primary.ts';
 import { postWebhook, sha256, snapshotOf, webhookConfig, webhookRoute, type Reply } from '../spool/fixtures.ts';
@@ -86,3 +87,24 @@ test('primary drained or its breaker open: refused at decision time, the body st
   gw.breakerStates.clear();
   assert.equal((await postWebhook(`${gw.url}/webhooks/payment/x`, ['Host', 'pay.example'], Buffer.from('{}'))).status, 200, 'back once available');
 });
+
+test('a webhook refused at decision time whose client leaves mid-body is recorded 499, not 200', async (t) => {
+  const primary = await startPrimary(t);
+  const gw = await startInstance(webhookConfig({ primary: [primary.url], south: 'http://127.0.0.1:9', standby: 'http://127.0.0.1:9' }));
+  t.after(() => gw.close());
+  gw.snapshot = snapshotOf({ 'trade-east': { drained: true } });
+  const client = connect(Number(new URL(gw.url).port), '127.0.0.1');
+  client.on('error', () => {});
+  await new Promise((resolve) => client.once('connect', resolve));
+  client.write('POST /webhooks/payment/x HTTP/1.1\r\nHost: pay.example\r\nX-Request-Id: gone-1\r\nContent-Length: 100000\r\n\r\n');
+  client.write(Buffer.alloc(1000));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  client.destroy();
+  const deadline = Date.now() + 5000;
+  while (!gw.records.some((r) => r.requestId === 'gone-1') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  const record = gw.records.find((r) => r.requestId === 'gone-1');
+  assert.ok(record, 'the request is recorded');
+  assert.equal(record.status, 499);
+  assert.equal(primary.arrivals.length, 0);
+});
+
