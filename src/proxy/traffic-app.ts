@@ -4,8 +4,8 @@
  * gateway, because those judge methods (404 for PROPFIND), content types (415) and URL encodings
  * (400) that a proxy must pass through untouched. Node's HTTP server enforces the `limits` block:
  * header size → 431, header and request timeouts → 408, connection cap; malformed framing → 400.
- * Each of those refusals is reported to a RefusalObserver (a metric and a rate-limited log line),
- * since the gateway never sees them.
+ * What is refused before the gateway sees a request goes to a RefusalObserver (a metric and a
+ * rate-limited log line); a request the gateway already took is answered through its own response.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';

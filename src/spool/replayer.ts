@@ -116,7 +116,7 @@ export class RouteReplayer {
   /**
    * A cycle could not reach the store. Logged once per outage and distinct error, not per cycle: a
    * Redis outage would otherwise log every few hundred milliseconds for as long as it lasts. The
-   * cycles back off as failed deliveries do.
+   * cycles back off exponentially, to at most storeBackoffPolls poll intervals.
    */
   private storeFailed(route: RuntimeRoute, err: Error): number {
     this.storeFailures++;
