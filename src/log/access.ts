@@ -42,9 +42,7 @@ export class AccessLog implements RequestObserver {
   private readonly afterTime = `","pid":${process.pid},"msg":"${accessMessage}"`;
   private batch = '';
   private timer: NodeJS.Timeout | undefined;
-  /** The last line's millisecond and its ISO time: a busy gateway ends many requests per millisecond. */
-  private timeMs = 0;
-  private timeIso = '';
+  private readonly clock = new IsoTime();
 
   /** `sink` defaults to process.stdout when the logger writes to file descriptor 1. */
   constructor(logger: Logger, enabled: () => boolean, sink?: AccessSink) {
@@ -56,12 +54,7 @@ export class AccessLog implements RequestObserver {
   /** RequestObserver: logs the finished request at info level. */
   requestEnded(record: RequestRecord): void {
     if (!this.enabled() || !this.logger.isLevelEnabled('info')) return;
-    const now = Date.now();
-    if (now !== this.timeMs) {
-      this.timeMs = now;
-      this.timeIso = new Date(now).toISOString();
-    }
-    const line = `${this.prefix}${this.timeIso}${this.afterTime}${accessFields(record)}}\n`;
+    const line = `${this.prefix}${this.clock.format(Date.now())}${this.afterTime}${accessFields(record)}}\n`;
     if (this.sink === undefined) return this.writeThroughLogger(line, record);
     if (this.batch.length + line.length > batchBytes) this.flush();
     this.batch += line;
@@ -83,6 +76,34 @@ export class AccessLog implements RequestObserver {
     const stream = destinationOf(this.logger);
     if (stream === undefined) this.logger.info(accessLine(record), accessMessage);
     else stream.write(line);
+  }
+}
+
+/**
+ * `Date#toISOString` for the access line's time, cheaply. V8 formats every call through snprintf (about
+ * 7,000 instructions, counted with callgrind), so the date and time up to the second are formatted once
+ * per second and the milliseconds appended; the last result is kept, since a busy gateway ends many
+ * requests per millisecond.
+ */
+export class IsoTime {
+  private lastMs = Number.NaN;
+  private lastIso = '';
+  private secondMs = Number.NaN;
+  /** `2026-12-07T16:18:16.` */
+  private secondPrefix = '';
+
+  format(ms: number): string {
+    if (ms === this.lastMs) return this.lastIso;
+    const millis = ms % 1000;
+    if (!Number.isInteger(ms) || ms < 0) return new Date(ms).toISOString();
+    const second = ms - millis;
+    if (second !== this.secondMs) {
+      this.secondMs = second;
+      this.secondPrefix = new Date(second).toISOString().slice(0, -4);
+    }
+    this.lastMs = ms;
+    this.lastIso = `${this.secondPrefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
+    return this.lastIso;
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { milliseconds } from '../../src/log/access.ts';
+import { IsoTime, milliseconds } from '../../src/log/access.ts';
 
 test('durations print as the microsecond-rounded JSON number', () => {
   const samples = [0, 0.0004, 0.0005, 0.05, 1, 1.2, 1.2345678, 12.0009, 999.9999, 30_000.25, 86_400_000.001];
@@ -18,4 +18,14 @@ test('durations print as the microsecond-rounded JSON number', () => {
 
 test('durations that are not finite still print a JSON number', () => {
   for (const ms of [Number.NaN, Number.POSITIVE_INFINITY, -1]) assert.equal(typeof JSON.parse(milliseconds(ms)), 'number');
+});
+
+test('the access time is what Date#toISOString prints, across seconds and clock steps back', () => {
+  const clock = new IsoTime();
+  const start = Date.UTC(2026, 10, 11, 23, 59, 59, 990);
+  const samples = [0, 1, 9, 10, 99, 100, 999, 1000, start, start];
+  for (let ms = start; ms < start + 30; ms++) samples.push(ms);
+  samples.push(start - 5_000, start + 86_400_000 + 7, Date.UTC(1999, 11, 31, 23, 59, 59, 999), Date.UTC(2000, 0, 1));
+  for (let i = 0; i < 2000; i++) samples.push(Math.floor(Math.random() * 4_102_444_800_000));
+  for (const ms of samples) assert.equal(clock.format(ms), new Date(ms).toISOString(), `at ${ms}`);
 });
