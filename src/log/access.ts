@@ -129,14 +129,27 @@ export function accessLine(record: RequestRecord): object {
 /** `,"requestId":...` and every other field, serialised; client-controlled strings go through JSON.stringify. */
 function accessFields(record: RequestRecord): string {
   const geo = record.geo;
-  return `,"requestId":${JSON.stringify(record.requestId)},"method":${nameOrNull(record.method)}`
-    + `,"path":${JSON.stringify(withoutQuery(record.path))},"route":${nameOrNull(record.route)}`
+  return `,"requestId":${quoted(record.requestId)},"method":${nameOrNull(record.method)}`
+    + `,"path":${quoted(withoutQuery(record.path))},"route":${nameOrNull(record.route)}`
     + `,"cluster":${nameOrNull(record.cluster)},"status":${record.status},"error":${nameOrNull(record.errorCode)}`
     + `,"bytesOut":${record.bytesOut},"upstreamMs":${record.upstreamMs === undefined ? 'null' : milliseconds(record.upstreamMs)}`
-    + `,"durationMs":${milliseconds(record.durationMs)},"clientIp":${JSON.stringify(record.clientIp)}`
+    + `,"durationMs":${milliseconds(record.durationMs)},"clientIp":${quoted(record.clientIp)}`
     + `,"country":${nameOrNull(geo?.country)},"subdivision":${nameOrNull(geo?.subdivision)}`
     + `,"attempts":${record.attempts},"retries":${record.retries},"reason":${nameOrNull(record.decisionReason)}`
     + `,"panic":${record.panic}`;
+}
+
+/** Printable ASCII other than `"` and `\\`: a JSON string of it is the text between quotes. */
+const needsNoEscaping = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * The JSON string of `value`. Request ids, paths and addresses are nearly always plain ASCII, which
+ * needs no escaping; anything else goes through JSON.stringify. Counted with callgrind for a request
+ * id, a path and an address: 3,044 instructions through JSON.stringify, 1,930 this way (a loop over
+ * the character codes took 2,874).
+ */
+export function quoted(value: string): string {
+  return needsNoEscaping.test(value) ? `"${value}"` : JSON.stringify(value);
 }
 
 /** Quoted names, kept: a handful of methods, config names, error codes, reasons and geo codes. */

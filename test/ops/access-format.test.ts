@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IsoTime, milliseconds } from '../../src/log/access.ts';
+import { IsoTime, milliseconds, quoted } from '../../src/log/access.ts';
 
 test('durations print as the microsecond-rounded JSON number', () => {
   const samples = [0, 0.0004, 0.0005, 0.05, 1, 1.2, 1.2345678, 12.0009, 999.9999, 30_000.25, 86_400_000.001];
@@ -28,4 +28,13 @@ test('the access time is what Date#toISOString prints, across seconds and clock 
   samples.push(start - 5_000, start + 86_400_000 + 7, Date.UTC(1999, 11, 31, 23, 59, 59, 999), Date.UTC(2000, 0, 1));
   for (let i = 0; i < 2000; i++) samples.push(Math.floor(Math.random() * 4_102_444_800_000));
   for (const ms of samples) assert.equal(clock.format(ms), new Date(ms).toISOString(), `at ${ms}`);
+});
+
+test('access strings are the JSON strings JSON.stringify makes, escaping or not', () => {
+  const samples = ['', 'abc', '/catalog/items/42', '2001:db8::1', '"', '\\', 'a"b\\c', '\u0000', '\u001f', '\u007f', 'é', '😀', '\ud800', 'tab\there', '~ !#$%&\'()*+,-./:;<=>?@[]^_`{|}'];
+  for (let i = 0; i < 2000; i++) samples.push(String.fromCharCode(...Array.from({ length: 1 + Math.floor(Math.random() * 12) }, () => Math.floor(Math.random() * 0x110))));
+  for (const text of samples) {
+    assert.equal(quoted(text), JSON.stringify(text), JSON.stringify(text));
+    assert.equal(JSON.parse(quoted(text)), text);
+  }
 });
