@@ -64,6 +64,10 @@ export interface TargetSettings {
   readonly cpuProfDir: string | null;
   /** Extra Node/V8 flags for Switchyard (tuning experiments: `--single-threaded-gc`, semi-space size). */
   readonly switchyardNodeFlags: readonly string[];
+  /** A command the Node targets run under (valgrind), or none. */
+  readonly wrapper?: readonly string[];
+  /** How long a target may take to answer its readiness probe (default 20 s; far longer under valgrind). */
+  readonly readyTimeoutMs?: number;
 }
 
 /** Starts the bench upstream, then the selected targets in front of it; each either answers or says why not. */

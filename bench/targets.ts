@@ -36,6 +36,8 @@ export interface TargetContext {
   readonly cpuProfDir: string | null;
   /** Extra Node/V8 flags for Switchyard only. */
   readonly switchyardNodeFlags: readonly string[];
+  /** A command the Node targets run under (`valgrind --tool=callgrind ...`), or none. */
+  readonly wrapper?: readonly string[];
 }
 
 /** A target that answers: its URL and the process to account CPU to (none for direct). */
@@ -60,17 +62,25 @@ function cpuProfArgs(context: TargetContext, id: TargetId): string[] {
   return context.cpuProfDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(context.cpuProfDir, id)}`];
 }
 
+/** `node ARGS`, under the context's wrapper when it has one. */
+function nodeCommand(context: TargetContext, args: readonly string[]): { command: string; args: string[] } {
+  const wrapper = context.wrapper ?? [];
+  return wrapper.length === 0
+    ? { command: context.node, args: [...args] }
+    : { command: wrapper[0], args: [...wrapper.slice(1), context.node, ...args] };
+}
+
 /** A Node child on the proxy CPU: `node bench/<script> --port P --upstream U`. */
 function nodeProxy(id: TargetId, script: string): Starter {
   return async (context) => {
     const port = await freePort();
     const child = spawnChild({
-      name: id, command: context.node, cpu: context.placement.proxyCpu, logFile: join(context.dir, `${id}.log`), ipc: true,
-      args: [
+      name: id, cpu: context.placement.proxyCpu, logFile: join(context.dir, `${id}.log`), ipc: true,
+      ...nodeCommand(context, [
         ...cpuProfArgs(context, id), join(context.root, 'bench', script),
         '--port', String(port), '--upstream', `http://127.0.0.1:${context.upstreamPort}`,
-      ],
-      stopGraceMs: context.cpuProfDir === null ? undefined : 60_000,
+      ]),
+      stopGraceMs: context.cpuProfDir === null && context.wrapper === undefined ? undefined : 60_000,
     });
     const url = `http://127.0.0.1:${port}`;
     await waitReady(child, `${url}/healthz`, context.readyTimeoutMs);
@@ -129,10 +139,10 @@ const startSwitchyard: Starter = async (context) => {
   const everyCpu = context.switchyardWorkers > 1 && context.placement.loadCpu !== null;
   const child = spawnChild({
     name: 'switchyard', env,
-    ...(everyCpu ? { command: 'taskset', args: ['-c', `0-${cpus().length - 1}`, context.node, ...args] } : { command: context.node, args }),
+    ...(everyCpu ? { command: 'taskset', args: ['-c', `0-${cpus().length - 1}`, context.node, ...args] } : nodeCommand(context, args)),
     cpu: context.switchyardWorkers > 1 ? null : context.placement.proxyCpu, logFile: join(context.dir, 'switchyard.log'), stdoutFile: '/dev/null',
     // Its drain (readiness grace, then in-flight) and, when profiling, writing the profile take a while.
-    stopGraceMs: context.cpuProfDir === null ? undefined : 60_000,
+    stopGraceMs: context.cpuProfDir === null && context.wrapper === undefined ? undefined : 60_000,
   });
   await waitReady(child, `http://127.0.0.1:${adminPort}/readyz`, context.readyTimeoutMs);
   return { id: 'switchyard', url: `http://127.0.0.1:${port}`, child, adminUrl: `http://127.0.0.1:${adminPort}` };
