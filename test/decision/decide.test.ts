@@ -238,6 +238,19 @@ test('affinity keeps a client on its eligible cluster; fallbacks list the next b
   assert.deepEqual(drained.action === 'forward' && drained.fallbacks.map((c) => c.name), ['trade-eu', 'promo-standby']);
 });
 
+test('the chosen cluster and the fallbacks run cheapest first, whatever the configured order', () => {
+  const runtime = runtimeOf();
+  // A client with no location costs every cluster the same RTT from its region, so latency orders them.
+  const unordered = decide(request(undefined), ctx(runtime, snapshotOf({
+    'trade-east': { latencyMs: 300 }, 'trade-south': { latencyMs: 100 }, 'trade-eu': { latencyMs: 200 },
+  })));
+  const costs = new Map(unordered.candidates.map((c) => [c.cluster.name, c.costMs]));
+  const expected = ['trade-east', 'trade-south', 'trade-eu'].sort((a, b) => costs.get(a)! - costs.get(b)!);
+  assert.equal(unordered.action === 'forward' && unordered.cluster.name, expected[0]);
+  assert.deepEqual(unordered.action === 'forward' && unordered.fallbacks.map((c) => c.name), [...expected.slice(1), 'promo-standby']);
+  assert.ok(costs.get(expected[0])! < costs.get(expected[1])! && costs.get(expected[1])! < costs.get(expected[2])!, 'three distinct costs');
+});
+
 test('no route: reject with no_route; explain renders the SPEC shape', () => {
   const runtime = runtimeOf({ routes: [{ name: 'api', match: { pathPrefix: '/api/' } }] });
   const d = decide(request(guangzhou, { path: '/other' }), ctx(runtime));
