@@ -20,7 +20,7 @@ import { COUNTED_PROFILES, COUNTED_TARGETS, renderInstructionTable, thousands, t
 import { positiveInteger, ROOT, startBenchTargets } from './harness.ts';
 import { findExecutable, installExitHandlers, stopChild, type Placement } from './processes.ts';
 import { buildProfiles, type LoadRequest } from './profiles.ts';
-import { machineFacts } from './report.ts';
+import { machineFacts, writeReadmeBlock, type ReadmeMarkers } from './report.ts';
 import { log } from './session.ts';
 import { TARGET_LABELS, type StartedTarget } from './targets.ts';
 
@@ -33,6 +33,8 @@ interface Options {
   readonly connections: number;
   readonly parallel: number;
   readonly repeat: number;
+  /** README to put the table in (between the instructions markers), or null. */
+  readonly readme: string | null;
 }
 
 /**
@@ -43,6 +45,8 @@ interface Options {
 const FULL = { warmup: 80_000, count: 10_000, repeat: 2 };
 /** A smoke run: the numbers include the JIT's warm-up and mean little. */
 const QUICK = { warmup: 1_000, count: 200, repeat: 1 };
+/** The README block `--write-readme` fills. */
+const INSTRUCTION_MARKERS: ReadmeMarkers = { start: '<!-- instructions:start -->', end: '<!-- instructions:end -->' };
 /** valgrind starts a Node process in tens of seconds, Switchyard (config, geo database) in more. */
 const READY_TIMEOUT_MS = 180_000;
 const USAGE = `usage: npm run bench:instructions -- [--quick] [--only=${COUNTED_TARGETS.join(',')}]
@@ -53,6 +57,7 @@ const USAGE = `usage: npm run bench:instructions -- [--quick] [--only=${COUNTED_
   --count N      requests counted (default ${FULL.count})
   --repeat N     processes counted per target and profile; the table gives the lowest and the spread (default ${FULL.repeat})
   --parallel N   target processes counted at the same time (default 2; counts do not depend on it)
+  --write-readme put the table in README.md (between ${INSTRUCTION_MARKERS.start} and its end marker)
 `;
 
 function listOption<T extends string>(name: string, text: string | undefined, allowed: readonly T[]): readonly T[] {
@@ -69,7 +74,7 @@ function parseOptions(argv: string[]): Options {
     options: {
       quick: { type: 'boolean' }, only: { type: 'string' }, profiles: { type: 'string' }, warmup: { type: 'string' },
       count: { type: 'string' }, repeat: { type: 'string' }, connections: { type: 'string' }, parallel: { type: 'string' },
-      help: { type: 'boolean' },
+      'write-readme': { type: 'boolean' }, help: { type: 'boolean' },
     },
   });
   if (values.help === true) {
@@ -85,6 +90,7 @@ function parseOptions(argv: string[]): Options {
     connections: positiveInteger('connections', values.connections, 10),
     parallel: positiveInteger('parallel', values.parallel, 2),
     repeat: positiveInteger('repeat', values.repeat, defaults.repeat),
+    readme: values['write-readme'] === true ? join(ROOT, 'README.md') : null,
   };
 }
 
@@ -161,12 +167,14 @@ async function main(): Promise<void> {
     Array.from({ length: options.repeat }, () => () => countOne(target, profile, options, placement))));
   const counts = await inBatches(jobs, options.parallel);
   const facts = machineFacts(placement);
-  process.stdout.write(`${renderInstructionTable(counts)}\n\n`
+  const report = `${renderInstructionTable(counts)}\n\n`
     + `Instructions counted by valgrind's callgrind in the proxy process (all threads; the main thread is the request path), `
     + `per request over ${thousands(options.count)} requests after ${thousands(options.warmup)} of warm-up, ${options.connections} connections, `
     + `the lowest of ${options.repeat} process${options.repeat === 1 ? '' : 'es'} (spread: lowest–highest); `
     + `${facts.date}, Node ${facts.node}, ${facts.cpuModel}. User-space instructions only: the kernel's share of each request is not in them. `
-    + `Lower is better.\n`);
+    + `Lower is better.`;
+  process.stdout.write(`${report}\n`);
+  if (options.readme !== null && writeReadmeBlock(options.readme, report, INSTRUCTION_MARKERS)) log(`table written to ${options.readme}`);
 }
 
 try {
