@@ -41,6 +41,7 @@ const cases: readonly Case[] = [
   { name: 'an IPv6 host next to the trusted one is not trusted', peer: '2001:db8:1::2', xff: '2001:db8::7', client: '2001:db8:1::2' },
   { name: 'an IPv4-mapped peer is its IPv4 address', peer: '::ffff:203.0.113.7', xff: undefined, client: '203.0.113.7' },
   { name: 'an IPv4-mapped peer is trusted as its IPv4 address', peer: '::ffff:10.0.0.5', xff: '198.51.100.1', client: '198.51.100.1' },
+  { name: 'a trusted IPv4-mapped peer with no valid entry is its IPv4 address', peer: '::ffff:10.0.0.5', xff: 'unknown', client: '10.0.0.5' },
   { name: 'an IPv4-mapped entry is normalized and checked as IPv4', peer: '10.0.0.5', xff: '198.51.100.1, ::FFFF:10.0.0.9', client: '198.51.100.1' },
   { name: 'header lines are read as if joined in order', peer: '10.0.0.5', xff: ['198.51.100.1', '198.51.100.2, 10.0.0.9'], client: '198.51.100.2' },
   { name: 'the right-most untrusted entry may be in an earlier line', peer: '10.0.0.5', xff: ['198.51.100.1', '10.0.0.9'], client: '198.51.100.1' },
@@ -51,6 +52,10 @@ const cases: readonly Case[] = [
 describe('resolveClientAddress (SPEC §2.1)', () => {
   for (const { name, peer, xff, client } of cases) {
     it(name, () => assert.equal(resolveClientAddress(peer, xff, trusted), client));
+    it(`${name} (the caller gives the peer's trust, as the proxy does)`, () => {
+      const peerTrusted = trusted.has(normalizeAddress(peer) || peer);
+      assert.equal(resolveClientAddress(peer, xff, trusted, peerTrusted), client);
+    });
   }
 
   it('takes the peer\'s trust from the caller when given, so the proxy checks it once per request', () => {
