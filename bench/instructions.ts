@@ -5,7 +5,7 @@
  * path can be judged here when `npm run bench` cannot resolve it.
  *
  * For each target × profile: one proxy process under callgrind with counting off, a closed-loop warm-up
- * (V8 has optimised the hot path by then), counting switched on for the measured requests, dumped,
+ * (by then V8 has mostly optimised the hot path), counting switched on for the measured requests, dumped,
  * switched off. The upstream and the load generator run natively; only the proxy is counted. NGINX is
  * not a target: its worker is a forked process with no JIT to warm, and the comparison that matters
  * here is between the Node proxies, whose per-request work differs only in JavaScript.
@@ -23,7 +23,6 @@ import { buildProfiles, type LoadRequest } from './profiles.ts';
 import { machineFacts, writeReadmeBlock, type ReadmeMarkers } from './report.ts';
 import { log } from './session.ts';
 import { TARGET_LABELS, type StartedTarget } from './targets.ts';
-
 
 interface Options {
   readonly targets: readonly CountedTarget[];
@@ -51,6 +50,7 @@ const INSTRUCTION_MARKERS: ReadmeMarkers = { start: '<!-- instructions:start -->
 const READY_TIMEOUT_MS = 180_000;
 const USAGE = `usage: npm run bench:instructions -- [--quick] [--only=${COUNTED_TARGETS.join(',')}]
                           [--profiles=${COUNTED_PROFILES.join(',')}] [--warmup N] [--count N] [--repeat N] [--connections N] [--parallel N]
+                          [--write-readme]
 
   Counts instructions per request with valgrind's callgrind (valgrind must be installed).
   --warmup N     requests before counting starts (default ${FULL.warmup})
