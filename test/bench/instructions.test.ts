@@ -1,6 +1,7 @@
 /**
- * `npm run bench:instructions`: reading callgrind's totals, the table's ratios, and a real smoke run
- * (the bare proxy under valgrind, a few hundred requests). The smoke run skips, saying so, without valgrind.
+ * `npm run bench:instructions` and `npm run bench:loop`: reading callgrind's totals, the table's
+ * ratios, and real runs under valgrind (the bare proxy for a few hundred requests; a loop of known
+ * length). The real runs skip, saying so, without valgrind.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -79,5 +80,28 @@ describe('npm run bench:instructions -- --quick', () => {
     assert.ok(perRequest > 10_000, `counted ${all} per request`);
     assert.ok(Number(main.replaceAll(',', '')) <= perRequest);
     assert.match(stdout, /Lower is better/);
+  });
+});
+
+describe('npm run bench:loop', () => {
+  const skip = hasValgrind() ? false : 'valgrind is not installed';
+  it('counts each case of a module per call', { skip, timeout: SMOKE_TIMEOUT_MS + 10_000 }, async () => {
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [join(root, 'bench/loop.ts'), join(root, 'test/bench/fixtures/loop-cases.ts'), '--count', '20000', '--repeat', '1'],
+        { cwd: root, timeout: SMOKE_TIMEOUT_MS },
+        (error, out, err) => resolve({ code: error === null ? 0 : (error.code as number | null) ?? null, stdout: out, stderr: err }));
+    });
+    assert.equal(code, 0, stderr);
+    const perCall = (name: string) => {
+      const line = stdout.split('\n').find((text) => text.startsWith(name));
+      assert.ok(line !== undefined, stdout);
+      return Number(/(-?[\d,]+) instructions per call/.exec(line)![1].replaceAll(',', ''));
+    };
+    const nothing = perCall('nothing');
+    const thousand = perCall('a thousand additions');
+    // The empty case is subtracted, so a case doing next to nothing counts next to nothing; a thousand
+    // additions, compares and increments take thousands.
+    assert.ok(Math.abs(nothing) < 200, `nothing: ${nothing}`);
+    assert.ok(thousand > nothing + 2000 && thousand < 100_000, `a thousand additions: ${thousand}`);
   });
 });
