@@ -43,6 +43,10 @@ async function countOnce(modulePath: string, names: readonly string[], count: nu
       return value as string;
     };
     if (await next() !== 'ready') throw new Error('the counted process did not get ready');
+    // One uncounted command first: the first trip through the command loop sets up readline's
+    // iterator, which would otherwise land in the first counted case (the empty one).
+    child.stdin!.write(`run ${names[0]}\n`);
+    await next();
     // Dump n (1-based) holds case n: counting is on only while it runs.
     for (const name of names) {
       setCounting(child.pid!, true);

@@ -101,7 +101,7 @@ describe('npm run bench:loop', () => {
     const thousand = perCall('a thousand additions');
     // The empty case is subtracted, so a case doing next to nothing counts next to nothing; a thousand
     // additions, compares and increments take thousands.
-    assert.ok(Math.abs(nothing) < 200, `nothing: ${nothing}`);
+    assert.ok(Math.abs(nothing) < 500, `nothing: ${nothing}`);
     assert.ok(thousand > nothing + 2000 && thousand < 100_000, `a thousand additions: ${thousand}`);
   });
 });
