@@ -28,6 +28,11 @@ export interface TestRedis {
 }
 
 const startTimeoutMs = 5000;
+/**
+ * A cluster's nodes agree through gossip, a Sentinel finds its master by polling: on a loaded machine
+ * (the suite runs two files at once, one of them perhaps under valgrind) that took over 5 s once.
+ */
+const convergeTimeoutMs = 20_000;
 const pollMs = 25;
 
 /** Starts redis-server on a free 127.0.0.1 port; resolves once it answers PING. */
@@ -126,7 +131,7 @@ export async function startSentinel(t: TestContext, master: TestRedis): Promise<
 }
 
 async function until(what: string, condition: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + startTimeoutMs;
+  const deadline = Date.now() + convergeTimeoutMs;
   while (!(await condition().catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
     await sleep(pollMs * 4);
