@@ -28,7 +28,7 @@ export function setCounting(pid: number, on: boolean): void {
   execFileSync('callgrind_control', ['--instr', on ? 'on' : 'off', String(pid)], { stdio: 'ignore' });
 }
 
-/** Writes what was counted so far to the process's first dump files (`callgrind.out.<pid>.1-<thread>`). */
+/** Writes what was counted since the last dump to the process's next dump files (see readDump). */
 export function dumpCounts(pid: number): void {
   execFileSync('callgrind_control', ['--dump', String(pid)], { stdio: 'ignore' });
 }
@@ -43,17 +43,20 @@ export function instructionTotal(text: string): number {
   return Number(line[1]);
 }
 
-/** Instructions of the first dump of `pid`: every thread, and the main thread (thread 01) alone. */
+/** Instructions of one dump of a process: every thread, and the main thread (thread 01) alone. */
 export interface DumpCounts {
   readonly all: number;
   readonly main: number;
 }
 
-/** Reads the first dump of `pid` from `outDir`, one file per thread. */
-export function readFirstDump(outDir: string, pid: number): DumpCounts {
-  const prefix = `callgrind.out.${pid}.1-`;
+/**
+ * Reads dump `part` of `pid` from `outDir` (the first `dumpCounts` writes part 1, the next part 2),
+ * one file per thread: `callgrind.out.<pid>.<part>-<thread>`.
+ */
+export function readDump(outDir: string, pid: number, part = 1): DumpCounts {
+  const prefix = `callgrind.out.${pid}.${part}-`;
   const files = readdirSync(outDir).filter((name) => name.startsWith(prefix));
-  if (files.length === 0) throw new Error(`callgrind wrote no dump for process ${pid} in ${outDir}`);
+  if (files.length === 0) throw new Error(`callgrind wrote no dump ${part} for process ${pid} in ${outDir}`);
   let all = 0;
   let main = 0;
   for (const name of files) {

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { callgrindCommand, dumpCounts, readFirstDump, setCounting } from './callgrind.ts';
+import { callgrindCommand, dumpCounts, readDump, setCounting } from './callgrind.ts';
 import { COUNTED_PROFILES, COUNTED_TARGETS, renderInstructionTable, thousands, type Count, type CountedProfile, type CountedTarget } from './instructions-table.ts';
 import { positiveInteger, ROOT, startBenchTargets } from './harness.ts';
 import { findExecutable, installExitHandlers, stopChild, type Placement } from './processes.ts';
@@ -135,7 +135,7 @@ async function countOne(target: CountedTarget, profile: CountedProfile, options:
     dumpCounts(proxy.child.pid);
     setCounting(proxy.child.pid, false);
     for (const child of started) if (child.child !== null) await stopChild(child.child);
-    return { target, profile, requests: options.count, failed: failed + warmFailed, ...readFirstDump(dir, proxy.child.pid) };
+    return { target, profile, requests: options.count, failed: failed + warmFailed, ...readDump(dir, proxy.child.pid) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

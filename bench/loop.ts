@@ -13,13 +13,13 @@
  * in both checkouts.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { callgrindCommand, dumpCounts, instructionTotal, setCounting } from './callgrind.ts';
+import { callgrindCommand, dumpCounts, readDump, setCounting } from './callgrind.ts';
 import { positiveInteger, ROOT } from './harness.ts';
 import { findExecutable } from './processes.ts';
 import { thousands } from './instructions-table.ts';
@@ -55,8 +55,8 @@ async function countOnce(modulePath: string, names: readonly string[], count: nu
       dumpCounts(child.pid!);
       setCounting(child.pid!, false);
     }
-    // The main thread's file (-01): the loop runs there.
-    return names.map((_, index) => instructionTotal(readFileSync(join(dir, `callgrind.out.${child.pid}.${index + 1}-01`), 'utf8')) / count);
+    // The main thread's count: the loop runs there.
+    return names.map((_, index) => readDump(dir, child.pid!, index + 1).main / count);
   } finally {
     child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });

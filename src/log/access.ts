@@ -94,8 +94,8 @@ export class IsoTime {
 
   format(ms: number): string {
     if (ms === this.lastMs) return this.lastIso;
-    const millis = ms % 1000;
     if (!Number.isInteger(ms) || ms < 0) return new Date(ms).toISOString();
+    const millis = ms % 1000;
     const second = ms - millis;
     if (second !== this.secondMs) {
       this.secondMs = second;
@@ -126,7 +126,7 @@ export function accessLine(record: RequestRecord): object {
   return JSON.parse(`{${accessFields(record).slice(1)}}`) as object;
 }
 
-/** `,"requestId":...` and every other field, serialised; client-controlled strings go through JSON.stringify. */
+/** `,"requestId":...` and every other field, serialised; client-controlled strings go through `quoted`. */
 function accessFields(record: RequestRecord): string {
   const geo = record.geo;
   return `,"requestId":${quoted(record.requestId)},"method":${nameOrNull(record.method)}`
@@ -145,7 +145,7 @@ const needsNoEscaping = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 /**
  * The JSON string of `value`. Request ids, paths and addresses are nearly always plain ASCII, which
  * needs no escaping; anything else goes through JSON.stringify. Counted with callgrind for a request
- * id, a path and an address: 3,044 instructions through JSON.stringify, 1,930 this way (a loop over
+ * id, a path and an address: 3,054 instructions through JSON.stringify, 2,067 this way (a loop over
  * the character codes took 2,874).
  */
 export function quoted(value: string): string {
