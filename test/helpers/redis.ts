@@ -85,11 +85,15 @@ export async function startRedisCluster(t: TestContext, nodes = 3): Promise<Test
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-cluster-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const ports: number[] = [];
+  const busPorts: number[] = [];
   for (let i = 0; i < nodes; i++) {
     const port = await freePort();
-    const child = await spawnRedis(port, ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`)]);
+    // the bus port too: Redis's default (port + 10000) is not checked by anyone
+    const busPort = await freePort();
+    const child = await spawnRedis(port, ['--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--cluster-config-file', join(dir, `nodes-${port}.conf`)]);
     t.after(() => void child.kill('SIGKILL'));
     ports.push(port);
+    busPorts.push(busPort);
   }
   const admins = ports.map((port) => new Redis({ port, host: '127.0.0.1', lazyConnect: true }));
   try {
@@ -97,7 +101,7 @@ export async function startRedisCluster(t: TestContext, nodes = 3): Promise<Test
       const first = Math.floor((clusterSlots * i) / nodes);
       const last = Math.floor((clusterSlots * (i + 1)) / nodes) - 1;
       await admin.call('CLUSTER', 'ADDSLOTSRANGE', first, last);
-      if (i > 0) await admins[0].call('CLUSTER', 'MEET', '127.0.0.1', ports[i]);
+      if (i > 0) await admins[0].call('CLUSTER', 'MEET', '127.0.0.1', ports[i], busPorts[i]);
     }
     await until('cluster state ok', async () => {
       const infos = await Promise.all(admins.map((a) => a.call('CLUSTER', 'INFO') as Promise<string>));

@@ -6,9 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { answersPing } from '../../src/demo/local-ports.ts';
+import { answersPing, freePort } from '../../src/demo/local-ports.ts';
+
+export { freePort };
 
 export const repoRoot = new URL('../../', import.meta.url).pathname;
 const readyTimeoutMs = 20_000;
@@ -24,18 +25,6 @@ export function killAll(): void {
 
 export function isRunning(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
-}
-
-/** A TCP port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** redis-server without persistence on `port`; resolves once it answers PING. */
