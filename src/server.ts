@@ -28,6 +28,7 @@ import { SwitchyardMetrics } from './metrics/metrics.ts';
 import { observeRequests } from './metrics/observers.ts';
 import { TrafficSeries } from './metrics/traffic-series.ts';
 import { closeServerGracefully, restartOnlyChanges } from './server-lifecycle.ts';
+import { restoreFastStringMethods } from './fast-string-methods.ts';
 
 export interface SwitchyardOptions {
   readonly logger: Logger;
@@ -156,6 +157,8 @@ export class Switchyard {
     await this.traffic.listen({ host: config.listen.host, port: config.listen.port, ...shared });
     if (options.admin ?? true) await this.admin.listen({ host: config.admin.host, port: config.admin.port });
     await this.syncConfigWatcher(config);
+    // Every module is loaded by now, ioredis included (see the function for why this matters).
+    restoreFastStringMethods();
     this.ready = true;
     const ports = { trafficPort: portOf(this.traffic), adminPort: this.admin.server.listening ? portOf(this.admin) : 0 };
     this.logger.info({ ...ports, version: this.runtime.version, instance: this.instanceId }, 'switchyard started');

@@ -86,6 +86,8 @@ const readyTimeoutMs = 15_000;
 export interface SpawnOptions {
   /** In its own process group, so a test can signal the group as a terminal's Ctrl-C does. */
   readonly detached?: boolean;
+  /** Node flags before `src/main.ts` (`--import` a probe, say). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** Runs `node src/main.ts start -c FILE` on free ports chosen up front; resolves once /readyz answers 200. */
@@ -99,7 +101,7 @@ export async function spawnSwitchyard(t: TestContext, config: ConfigInput | stri
   await writeConfig(config);
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   delete childEnv.SWITCHYARD_CONFIG;
-  const child = spawn(join(repoRoot, 'node_modules/.bin/node'), ['src/main.ts', 'start', '-c', configFile], {
+  const child = spawn(join(repoRoot, 'node_modules/.bin/node'), [...options.nodeArgs ?? [], 'src/main.ts', 'start', '-c', configFile], {
     cwd: repoRoot, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached === true,
   });
   let stdout = '';
