@@ -19,7 +19,7 @@ import { EndpointCursor } from './endpoints.ts';
 import { Exchange, type ExchangeAffinity, type ExchangeDeps } from './exchange.ts';
 import { isSaneRequestId, upstreamRequestHeaders } from './headers.ts';
 import { PoolRegistry } from './pools.ts';
-import { sendError, statusSent } from './respond.ts';
+import { sendError, statusSent, tagResponse } from './respond.ts';
 import type { UpstreamSignals } from './signals.ts';
 
 /** What the gateway reads from the rest of the process; all synchronous. */
@@ -133,6 +133,8 @@ export class Gateway implements ExchangeDeps {
   handle(req: IncomingMessage, res: ServerResponse): void {
     const runtime = this.runtime;
     const requestId = isSaneRequestId(req.headers['x-request-id']) ? req.headers['x-request-id'] : randomUUID();
+    // A client error later on this connection (a body cut by requestTimeoutMs) is answered with it.
+    tagResponse(res, requestId);
     const startedAt = performance.now();
     const peer = normalisePeer(req.socket.remoteAddress);
     const trusted: TrustedProxies = runtime.trustedProxies;

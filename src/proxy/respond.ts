@@ -15,6 +15,21 @@ export interface ErrorAnswer {
   readonly message?: string;
 }
 
+/** Where the gateway keeps a request's id on its response, for errors raised outside the request's own code. */
+const requestIdKey = Symbol('switchyard.requestId');
+
+type TaggedResponse = ServerResponse & { [requestIdKey]?: string };
+
+/** Remembers `requestId` as the id of the request `res` answers. */
+export function tagResponse(res: ServerResponse, requestId: string): void {
+  (res as TaggedResponse)[requestIdKey] = requestId;
+}
+
+/** The id the gateway gave the request `res` answers; `-` for one refused before the gateway saw it. */
+export function requestIdOf(res: ServerResponse): string {
+  return (res as TaggedResponse)[requestIdKey] ?? '-';
+}
+
 /** Writes a gateway error; does nothing if the response already started. */
 export function sendError(res: ServerResponse, answer: ErrorAnswer): void {
   if (res.headersSent || res.destroyed) return;

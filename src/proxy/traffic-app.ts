@@ -13,7 +13,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/schema.ts';
 import { renderErrorBody, type ErrorCode, errorCatalogue } from '../errors.ts';
 import type { AnsweredRefusal, RefusalObserver } from './refusals.ts';
-import { sendError } from './respond.ts';
+import { requestIdOf, sendError } from './respond.ts';
 
 /** What the listener hands each request to. */
 export interface TrafficHandler {
@@ -165,7 +165,7 @@ function onClientError(err: Error & { code?: string }, socket: Socket, refusals:
   const inProgress = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
   if (inProgress != null) {
     if (inProgress.headersSent) socket.destroy();
-    else sendError(inProgress, { code, requestId: '-', close: true });
+    else sendError(inProgress, { code, requestId: requestIdOf(inProgress), close: true });
     return;
   }
   refusals.refused(code);

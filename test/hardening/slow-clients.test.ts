@@ -59,6 +59,9 @@ test('slowloris headers and slow bodies are cut with 408 on time while other cli
   assert.deepEqual(gw.refusals, Array(20).fill('request_timeout'));
   const cut = gw.records.filter((r) => r.path.startsWith('/trickle-'));
   assert.deepEqual(cut.map((r) => r.status), Array(10).fill(408));
+  // Each 408 names the request id the gateway's record (and access line) has.
+  const answered = bodyResults.map((result) => JSON.parse(parseResponses(result.text)[0].body).requestId as string);
+  assert.deepEqual(answered.toSorted(), cut.map((r) => r.requestId).toSorted());
 });
 
 test('a client that closes its side after its 408 is one refusal, not two', async (t) => {
