@@ -18,7 +18,7 @@ import { Pool } from 'undici';
 import { callgrindCommand, dumpCounts, readDump, setCounting } from './callgrind.ts';
 import { COUNTED_PROFILES, COUNTED_TARGETS, renderInstructionTable, thousands, type Count, type CountedProfile, type CountedTarget } from './instructions-table.ts';
 import { positiveInteger, ROOT, startBenchTargets } from './harness.ts';
-import { findExecutable, installExitHandlers, stopChild, type Placement } from './processes.ts';
+import { findExecutable, installExitHandlers, runCommand, stopChild, type Placement } from './processes.ts';
 import { buildProfiles, type LoadRequest } from './profiles.ts';
 import { machineFacts, writeReadmeBlock, type ReadmeMarkers } from './report.ts';
 import { log } from './session.ts';
@@ -177,10 +177,4 @@ async function main(): Promise<void> {
   if (options.readme !== null && writeReadmeBlock(options.readme, report, INSTRUCTION_MARKERS)) log(`table written to ${options.readme}`);
 }
 
-try {
-  await main();
-  process.exit(0);
-} catch (error) {
-  process.stderr.write(`bench:instructions: ${(error as Error).message}\n`);
-  process.exit(1);
-}
+await runCommand('bench:instructions', main);

@@ -21,7 +21,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { callgrindCommand, dumpCounts, readDump, setCounting } from './callgrind.ts';
 import { positiveInteger, ROOT } from './harness.ts';
-import { findExecutable } from './processes.ts';
+import { findExecutable, runCommand } from './processes.ts';
 import { thousands } from './instructions-table.ts';
 import { median } from './report.ts';
 
@@ -89,10 +89,4 @@ async function main(): Promise<void> {
     + 'an empty case subtracted\n');
 }
 
-try {
-  await main();
-  process.exit(0);
-} catch (error) {
-  process.stderr.write(`bench:loop: ${(error as Error).message}\n`);
-  process.exit(1);
-}
+await runCommand('bench:loop', main);

@@ -210,3 +210,14 @@ export function logSummary(file: string): string {
 export function runningChildPids(): number[] {
   return [...running].map((child) => child.pid);
 }
+
+/** Runs a bench command's `main`: exit 0 when it resolves; its message on stderr and exit 1 when it throws. */
+export async function runCommand(name: string, main: () => Promise<void>): Promise<never> {
+  try {
+    await main();
+    process.exit(0);
+  } catch (error) {
+    process.stderr.write(`${name}: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+}

@@ -58,6 +58,7 @@ function anyPort(): Promise<number> {
     });
   });
 }
+
 /** Whether a redis-server on 127.0.0.1:`port` answers PING within half a second. */
 export function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
