@@ -20,6 +20,8 @@ interface BenchOptions {
   readonly rounds: number;
   readonly durationSeconds: number;
   readonly warmupSeconds: number;
+  /** Unmeasured seconds at the start of each fixed-rate run (same connections). */
+  readonly settleSeconds: number;
   readonly connections: number;
   readonly targets: readonly TargetId[];
   readonly writeReadme: boolean;
@@ -37,8 +39,8 @@ interface BenchOptions {
 }
 
 /** A smoke run (CI): no warm-up, no wrk, no repeats of disturbed runs, so it ends in about half a minute. */
-const QUICK = { rounds: 1, durationSeconds: 2, warmupSeconds: 0, connections: 10, wrk: false, disturbedRetries: 0 };
-const FULL = { rounds: 3, durationSeconds: 10, warmupSeconds: 3, connections: 50, wrk: true, disturbedRetries: 2 };
+const QUICK = { rounds: 1, durationSeconds: 2, warmupSeconds: 0, settleSeconds: 0, connections: 10, wrk: false, disturbedRetries: 0 };
+const FULL = { rounds: 3, durationSeconds: 10, warmupSeconds: 3, settleSeconds: 5, connections: 50, wrk: true, disturbedRetries: 2 };
 const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--duration SECONDS] [--connections N]
                         [--only=${TARGET_IDS.join(',')}]
                         [--profiles=${PROFILE_IDS.join(',')}] [--workers N] [--cpu-prof DIR] [--node-flags FLAGS] [--write-readme] [--readme FILE]
@@ -79,6 +81,7 @@ function parseOptions(argv: string[]): BenchOptions {
     rounds: positiveInteger('rounds', values.rounds, defaults.rounds),
     durationSeconds: positiveInteger('duration', values.duration, defaults.durationSeconds),
     warmupSeconds: defaults.warmupSeconds,
+    settleSeconds: defaults.settleSeconds,
     connections: positiveInteger('connections', values.connections, defaults.connections),
     targets: TARGET_IDS.filter((id) => only.includes(id)),
     writeReadme: values['write-readme'] === true,
@@ -150,7 +153,7 @@ function runFacts(options: BenchOptions, placement: Placement, notes: string[]):
   return {
     ...machineFacts(placement), method,
     notes: [
-      '"added p50 / p99 ms": latency over direct driven at the same fixed rate (half of the target\'s own max GET rate), requests paced evenly.',
+      `"added p50 / p99 ms": latency over direct driven at the same fixed rate (half of the target's own max GET rate), requests paced evenly${options.settleSeconds > 0 ? `, measured after ${options.settleSeconds} s at that rate on the same connections` : ''}.`,
       '"proxy CPU": share of one core the target used while measured; near 100 % means the proxy, not the load side, was the limit.',
       ...notes,
     ],

@@ -18,6 +18,14 @@ export interface SessionOptions {
   readonly rounds: number;
   readonly durationSeconds: number;
   readonly warmupSeconds: number;
+  /**
+   * Seconds each fixed-rate run sends before it measures, on the same connections. When a run's
+   * connections replace the last run's, V8 drops optimised code that saw the old sockets close and
+   * recompiles it once it is hot again (about 10,000 requests later); on a proxy pinned to one core those
+   * compile jobs (5–20 ms each, traced 2026-12-07) take the core from the event loop, and the latency run
+   * measured that instead of the gateway at half load.
+   */
+  readonly settleSeconds: number;
   readonly connections: number;
   /** The wrk executable, or null for no wrk profile. */
   readonly wrk: string | null;
@@ -172,7 +180,8 @@ export class Session {
       return runWrk({ wrk, url: target.url, requests: profile.requests, connections, durationSeconds, cpu: loadCpu, dir });
     }
     const title = `${TARGET_LABELS[target.id]} · ${profile.label}`;
-    return runAutocannon({ url: target.url, requests: profile.requests, connections, durationSeconds, overallRate, title });
+    const settleSeconds = overallRate === undefined ? 0 : this.#options.settleSeconds;
+    return runAutocannon({ url: target.url, requests: profile.requests, connections, durationSeconds, overallRate, settleSeconds, title });
   }
 
   #dropIfExited(target: StartedTarget): void {

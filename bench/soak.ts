@@ -36,7 +36,7 @@ const DEFAULT_INTERVAL_SECONDS = 10;
 const MAX_DEFAULT_WARMUP_SECONDS = 120;
 const DEFAULT_WARMUP_FRACTION = 0.2;
 /** The max-rate measurement, like a full bench run: warm-up, then one measured run, 50 connections. */
-const MAX_RATE = { warmupSeconds: 3, durationSeconds: 5, connections: 50 };
+const MAX_RATE = { warmupSeconds: 3, settleSeconds: 0, durationSeconds: 5, connections: 50 };
 const SOAK_MARKERS = { start: '<!-- soak:start -->', end: '<!-- soak:end -->' };
 const SECONDS_PER_UNIT: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600 };
 const BYTES_PER_MIB = 1024 * 1024;
