@@ -31,6 +31,8 @@ export interface AutocannonRun {
    * `settleSeconds` in session.ts); a latency run measures the settled gateway, not that.
    */
   readonly settleSeconds?: number;
+  /** Told of every measured 2xx response: when its request was sent (epoch ms) and its latency. */
+  readonly onResponse?: (sentAtMs: number, latencyMs: number) => void;
   /** Shown in front of the progress bar. */
   readonly title: string;
   /** False: no progress bar even on a terminal (a long run that prints its own progress lines). */
@@ -118,8 +120,10 @@ export async function runAutocannon(run: AutocannonRun): Promise<RunResult> {
   instance.on('response', (_client: Client, statusCode: number, _bytes: number, responseTimeMs: number) => {
     if (statusCode < 200 || statusCode >= 300) return;
     // Only requests sent after the settling time count (the response time reaches back to the send).
-    if (settleSeconds > 0 && performance.now() - responseTimeMs < measuredFromMs) return;
+    const sentAt = performance.now() - responseTimeMs;
+    if (settleSeconds > 0 && sentAt < measuredFromMs) return;
     measured2xx++;
+    run.onResponse?.(performance.timeOrigin + sentAt, responseTimeMs);
     latencyUs.record(Math.max(1, Math.round(responseTimeMs * US_PER_MS)));
   });
   run.signal?.addEventListener('abort', () => instance.stop(), { once: true });
