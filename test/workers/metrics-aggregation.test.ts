@@ -30,7 +30,10 @@ test('counters and histograms are summed, fleet-view gauges show the worst worke
   const dialled = (config: ConfigInput): ConfigInput => ({
     ...config, routes: config.routes!.map((r) => (r.name === 'storefront' ? { ...r, standby: { cluster: 'promo-standby', dial: 30 } } : r)),
   });
-  const quickProbes = { healthCheck: { intervalMs: 100, timeoutMs: 50, unhealthyThreshold: 1, healthyThreshold: 1 } };
+  // trade-south refuses connections, so it is down after two quick probes; trade-east must not go down
+  // because one probe on a busy machine took longer than its timeout (a 50 ms timeout once did, in a
+  // full suite run), since the assertions below read its health as 1.
+  const quickProbes = { healthCheck: { intervalMs: 250, timeoutMs: 200, unhealthyThreshold: 2, healthyThreshold: 1 } };
   const withProbes = (config: ConfigInput): ConfigInput => ({
     ...config, clusters: Object.fromEntries(Object.entries(config.clusters!).map(([name, c]) => [name, { ...c, ...quickProbes }])),
   });
