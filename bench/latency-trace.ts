@@ -101,8 +101,14 @@ async function main(options: TraceOptions): Promise<void> {
     const directLatencies = latencies(await pacedRun(direct.url, options, 'direct'));
     const responses = await pacedRun(target.url, options, TARGET_LABELS[options.target]);
     await new Promise((resolve) => setTimeout(resolve, PROBE_FLUSH_WAIT_MS));
-    const runStartMs = Math.min(...responses.map((r) => r.sentAtMs));
-    const runEndMs = Math.max(...responses.map((r) => r.sentAtMs + r.latencyMs));
+    if (responses.length === 0) throw new Error(`${options.target} answered no request with 2xx`);
+    // A loop, not Math.min(...spread): a long run has more responses than a call takes arguments.
+    let runStartMs = Infinity;
+    let runEndMs = -Infinity;
+    for (const r of responses) {
+      runStartMs = Math.min(runStartMs, r.sentAtMs);
+      runEndMs = Math.max(runEndMs, r.sentAtMs + r.latencyMs);
+    }
     const events = readProbe(setup.dir, target.child.pid).filter((e) => e.atMs + e.ms >= runStartMs && e.atMs <= runEndMs);
     const sorted = latencies(responses);
     const p99 = quantile(sorted, 0.99);

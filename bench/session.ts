@@ -22,7 +22,7 @@ export interface SessionOptions {
    * Seconds each fixed-rate run sends before it measures, on the same connections. When a run's
    * connections replace the last run's, V8 drops optimised code that saw the old sockets close and
    * recompiles it once it is hot again (about 10,000 requests later); on a proxy pinned to one core those
-   * compile jobs (5–20 ms each, traced 2026-12-07) take the core from the event loop, and the latency run
+   * compile jobs (5–22 ms each, traced 2026-12-07) take the core from the event loop, and the latency run
    * measured that instead of the gateway at half load.
    */
   readonly settleSeconds: number;
