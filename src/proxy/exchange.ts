@@ -335,9 +335,19 @@ function onTotalTimeout(exchange: Exchange): void {
   exchange.onTotalTimeout();
 }
 
-/** undici's handler for one attempt; forwards to the exchange unless the attempt was abandoned. */
+/**
+ * undici's handler for one attempt; forwards to the exchange unless the attempt was abandoned. Once
+ * undici reports the end or an error it calls nothing more, and the handler lets go of the exchange
+ * and of undici's controller. undici's objects for the attempt (its request, the socket listeners'
+ * closures) outlive it by a little, and an old-generation object among them that has died still holds
+ * whatever young objects it points at through every scavenge until the next full collection; by
+ * that path one handler kept its whole request (client request and response, body, decision) alive,
+ * and each such request the next one. Measured with `--trace-gc-nvp` on 2 KiB storefront POSTs at
+ * 4,000 req/s: 2.4-3.1 MB survived each scavenge and each paused 10-12 ms; with the links dropped,
+ * 0.85 MB and 4-5 ms, the bare proxy's figures.
+ */
 class AttemptHandler implements Dispatcher.DispatchHandler {
-  private readonly exchange: Exchange;
+  private exchange: Exchange | null;
   private controller: Dispatcher.DispatchController | null = null;
   private abortReason: Error | null = null;
 
@@ -358,20 +368,31 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number,
     headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200) return;
-    if (!this.exchange.onHeaders(this, statusCode, headers)) controller.abort(new Error('attempt abandoned'));
+    if (this.exchange === null || !this.exchange.onHeaders(this, statusCode, headers)) controller.abort(new Error('attempt abandoned'));
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.exchange.onData(this, chunk)) return;
+    const exchange = this.exchange;
+    if (exchange === null || exchange.onData(this, chunk)) return;
     controller.pause();
-    this.exchange.res.once('drain', () => controller.resume());
+    exchange.res.once('drain', () => controller.resume());
   }
 
   onResponseEnd(): void {
-    this.exchange.onEnd(this);
+    const exchange = this.exchange;
+    this.letGo();
+    exchange?.onEnd(this);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    this.exchange.onError(this, err);
+    const exchange = this.exchange;
+    this.letGo();
+    exchange?.onError(this, err);
+  }
+
+  /** undici is done with the attempt: nothing it still holds may keep the request alive (see above). */
+  private letGo(): void {
+    this.exchange = null;
+    this.controller = null;
   }
 }

@@ -1,0 +1,96 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ConfigInput } from '../../src/config/schema.ts';
+import { startGateway } from '../helpers/gateway.ts';
+import { startUpstream } from '../helpers/upstream.ts';
+import { send } from '../helpers/client.ts';
+
+const regions = { here: { location: [31.23, 121.47] as [number, number] } };
+
+/** An address nothing listens on. */
+const deadEndpoint = 'http://127.0.0.1:9';
+
+function clusters(endpoints: string[]): ConfigInput {
+  return {
+    trustedProxies: ['127.0.0.1/32'],
+    regions,
+    clusters: { main: { region: 'here', role: 'primary', endpoints } },
+    routes: [{ name: 'all', match: { pathPrefix: '/' } }],
+  };
+}
+
+/** Every undici request created and every response the listener on `port` starts, in order. */
+function watchObjects(t: TestContext, port: number): { attempts: object[]; responses: ServerResponse[] } {
+  const attempts: object[] = [];
+  const responses: ServerResponse[] = [];
+  const onAttempt = (message: unknown) => attempts.push((message as { request: object }).request);
+  const onResponse = (message: unknown) => {
+    const { response, socket } = message as { response: ServerResponse; socket: Socket };
+    if (socket.localPort === port) responses.push(response);
+  };
+  subscribe('undici:request:create', onAttempt);
+  subscribe('http.server.request.start', onResponse);
+  t.after(() => {
+    unsubscribe('undici:request:create', onAttempt);
+    unsubscribe('http.server.request.start', onResponse);
+  });
+  return { attempts, responses };
+}
+
+/**
+ * The path from `from` to `target` through own properties (symbols included), or undefined. Values
+ * are followed, getters are not; the walk is bounded, which is enough for a link a few steps away.
+ */
+function pathTo(from: object, target: object, maxDepth = 6): string | undefined {
+  const seen = new Set<unknown>([from]);
+  let frontier: Array<[object, string]> = [[from, 'attempt']];
+  for (let depth = 0; depth < maxDepth && frontier.length > 0; depth++) {
+    const next: Array<[object, string]> = [];
+    for (const [object, path] of frontier) {
+      for (const key of Reflect.ownKeys(object)) {
+        const value = Object.getOwnPropertyDescriptor(object, key)?.value as unknown;
+        if (value === null || (typeof value !== 'object' && typeof value !== 'function') || seen.has(value)) continue;
+        const here = `${path}.${String(key)}`;
+        if (value === target) return here;
+        seen.add(value);
+        next.push([value, here]);
+      }
+    }
+    frontier = next;
+  }
+  return undefined;
+}
+
+// undici's objects for an attempt outlive it a little, and a dead old-generation object among them
+// keeps what it points at through scavenges (see AttemptHandler): it must not point at the request.
+test('once an attempt has ended, undici\'s request object no longer leads to the client\'s response', async (t) => {
+  const upstream = await startUpstream(t, 'main');
+  const gw = await startGateway(t, clusters([upstream.url]));
+  const { attempts, responses } = watchObjects(t, gw.port);
+
+  const answer = await send(`${gw.url}/cart/items`, { method: 'POST', body: Buffer.alloc(2048, 'x') });
+  assert.equal(answer.status, 200);
+  await new Promise((resolve) => setImmediate(resolve));
+
+  assert.equal(attempts.length, 1);
+  assert.equal(responses.length, 1);
+  assert.equal(pathTo(attempts[0], responses[0]), undefined);
+});
+
+test('an attempt that failed (connection refused) lets go of the request as well', async (t) => {
+  const upstream = await startUpstream(t, 'main');
+  const gw = await startGateway(t, clusters([deadEndpoint, upstream.url]));
+  const { attempts, responses } = watchObjects(t, gw.port);
+
+  // The cursor may start at either endpoint; a few requests make sure the refused one is tried.
+  for (let i = 0; i < 4; i++) assert.equal((await send(`${gw.url}/cart`)).status, 200);
+  await new Promise((resolve) => setImmediate(resolve));
+
+  assert.ok(attempts.length > responses.length, 'a refused attempt was made');
+  for (const attempt of attempts) {
+    for (const response of responses) assert.equal(pathTo(attempt, response), undefined);
+  }
+});
