@@ -4,6 +4,10 @@
  * each command lives in src/cli/.
  */
 import { parseArgs } from 'node:util';
+import { disableAllocationSitePretenuring } from './pretenuring.ts';
+
+// Before any of the gateway's modules load (they are imported on demand below): see pretenuring.ts.
+disableAllocationSitePretenuring();
 
 const usage = `usage: switchyard <command> [options]
 
