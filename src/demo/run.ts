@@ -10,6 +10,7 @@ import { buildRuntimeConfig } from '../config/runtime.ts';
 import { formatConfigIssue } from '../errors.ts';
 import { createLogger } from '../log/logger.ts';
 import { Switchyard } from '../server.ts';
+import { disableAllocationSitePretenuring } from '../pretenuring.ts';
 import { startDemoClusters, stopDemoClusters } from './clusters.ts';
 
 /** The demo's example clients: where they are, and where the demo config should send them. */
@@ -21,6 +22,8 @@ export const demoExamples = [
 ] as const;
 
 async function main(): Promise<number> {
+  // As `switchyard start` does (src/main.ts), before the gateway is built: see pretenuring.ts.
+  disableAllocationSitePretenuring();
   const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' }, 'self-test': { type: 'boolean' } } });
   const loaded = await loadConfigFile(values.config ?? 'config/switchyard.yaml');
   if (!loaded.ok) {
