@@ -143,7 +143,7 @@ export class Exchange {
     this.triedEndpoints |= 1 << endpoint;
     this.attempts++;
     this.body = this.withBody ? new AttemptBody(this.req, this.bodyLimit) : null;
-    const handler = new AttemptHandler(this);
+    const handler = new AttemptHandler(this, this.body);
     this.current = handler;
     this.attemptStartedAt = performance.now();
     this.attemptOpen = true;
@@ -348,11 +348,13 @@ function onTotalTimeout(exchange: Exchange): void {
  */
 class AttemptHandler implements Dispatcher.DispatchHandler {
   private exchange: Exchange | null;
+  private body: AttemptBody | null;
   private controller: Dispatcher.DispatchController | null = null;
   private abortReason: Error | null = null;
 
-  constructor(exchange: Exchange) {
+  constructor(exchange: Exchange, body: AttemptBody | null) {
     this.exchange = exchange;
+    this.body = body;
   }
 
   abort(reason: Error): void {
@@ -379,20 +381,23 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    const exchange = this.exchange;
+    const { exchange, body } = this;
     this.letGo();
     exchange?.onEnd(this);
+    body?.release();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    const exchange = this.exchange;
+    const { exchange, body } = this;
     this.letGo();
     exchange?.onError(this, err);
+    body?.release();
   }
 
   /** undici is done with the attempt: nothing it still holds may keep the request alive (see above). */
   private letGo(): void {
     this.exchange = null;
+    this.body = null;
     this.controller = null;
   }
 }
