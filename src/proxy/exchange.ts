@@ -338,7 +338,8 @@ function onTotalTimeout(exchange: Exchange): void {
 /**
  * undici's handler for one attempt; forwards to the exchange unless the attempt was abandoned. Once
  * undici reports the end or an error it calls nothing more, and the handler lets go of the exchange
- * and of undici's controller. undici's objects for the attempt (its request, the socket listeners'
+ * and of undici's controller, and tells the attempt's body to let go of the client's request once the
+ * exchange has handled the outcome (AttemptBody.release). undici's objects for the attempt (its request, the socket listeners'
  * closures) outlive it by a little, and an old-generation object among them that has died still holds
  * whatever young objects it points at through every scavenge until the next full collection; by
  * that path one handler kept its whole request (client request and response, body, decision) alive
